@@ -1,0 +1,76 @@
+# seqcast - replicated append-only log over UDP multicast.
+# make            build build/seqcastd and build/seqcast
+# make check      install missing Debian packages, build, run every test
+#                 (plain, then AddressSanitizer + UBSan)
+# make demo       install missing packages, build, run a 3-server cluster
+# make bench      throughput / latency / memory figures
+# make install    PREFIX=/usr/local DESTDIR=
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+PKGS     = libtpl inih libsodium
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR)
+# Debian's libev-dev ships no pkg-config file: fall back to -lev.
+EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
+TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+HDRS     = $(wildcard include/seqcast/*.h)
+
+all: $(BUILD)/seqcastd $(BUILD)/seqcast
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libseqcast.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+tests: $(TESTS)
+
+deps:
+	@tools/install-deps
+
+# Unit tests, then the end-to-end tests, then all of it again under
+# ASan+UBSan in build-san/. WERROR=-Werror keeps warnings fatal here.
+check: deps
+	$(MAKE) WERROR=-Werror all tests
+	tools/run-tests $(BUILD)
+	$(MAKE) BUILD=build-san WERROR=-Werror CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all tests
+	SEQCAST_SANITIZED=1 tools/run-tests build-san
+
+unit: all tests
+	tools/run-tests $(BUILD) unit
+
+demo: deps all
+	tools/demo
+
+bench: deps all
+	tools/bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seqcast
+	install -m 755 $(BUILD)/seqcastd $(BUILD)/seqcast $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 etc/*.conf $(DESTDIR)$(PREFIX)/share/seqcast/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tests deps check unit demo bench install clean
+.SECONDARY:

@@ -1,0 +1,87 @@
+/*
+ * config.h - the cluster file (INI, parsed with Debian's libinih).
+ *
+ *   [cluster]            settings shared by every server
+ *   [server N]           one section per server, N = 0..SC_SERVERS_MAX-1
+ *
+ * Every key is known: an unknown key, a bad value or a duplicate section is
+ * an error that names the file, the line and the key. Fault-injection keys
+ * (fault_*) may appear in [cluster] (all servers) and in a [server N]
+ * section (that server only, overriding the cluster's).
+ */
+#ifndef SEQCAST_CONFIG_H
+#define SEQCAST_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "seqcast/fault.h"
+
+#define SC_SERVERS_MAX 64
+
+struct sc_server_conf {
+	int present;                 /* section seen */
+	struct sockaddr_in listen;   /* unicast address: clients and peers */
+	struct in_addr interface;    /* multicast interface; cluster's if unset */
+	int has_interface;
+	char data_dir[256];          /* "" = in memory */
+	struct sc_fault_conf fault;  /* this server's fault injection */
+	int has_fault;               /* any fault_* key in the section */
+};
+
+struct sc_config {
+	uint32_t cluster_id;
+	struct sockaddr_in group;    /* multicast group and port */
+	struct in_addr interface;    /* default multicast interface */
+	int ttl;                     /* multicast TTL, default 1 */
+	uint32_t coordinator;        /* server id of the coordinator */
+	uint32_t nservers;           /* highest server id + 1 */
+	struct sc_server_conf servers[SC_SERVERS_MAX];
+
+	/* timings, milliseconds */
+	uint32_t heartbeat_ms;       /* coordinator heartbeat interval */
+	uint32_t nack_delay_ms;      /* max random delay before a first NACK */
+	uint32_t nack_backoff_max_ms;/* NACK repeat interval cap */
+	uint32_t report_ms;          /* applied-id report interval */
+	uint32_t forward_retry_ms;   /* first re-forward delay */
+	uint32_t retx_window_ms;     /* two askers within it: multicast */
+
+	/* limits */
+	uint64_t store_bytes;        /* retransmit store cap */
+	uint32_t dedup_max;          /* (client, request) -> id memory */
+	uint32_t pending_max;        /* pending forwards/acks per server */
+	uint32_t holdback_max;       /* entries held beyond the applied id */
+	uint32_t value_max;          /* <= SC_VALUE_MAX */
+
+	char data_dir[256];          /* default data folder ("" = memory) */
+	struct sc_fault_conf fault;  /* cluster-wide fault injection */
+};
+
+/* Defaults for every key (a config with no servers). */
+void sc_config_defaults(struct sc_config *c);
+
+/* Parse path into *c. On error returns -1 and writes one line
+ * "FILE:LINE: key 'K': what is wrong" (or "FILE: ..." for whole-file
+ * problems) into err. */
+int sc_config_load(struct sc_config *c, const char *path,
+    char *err, size_t errlen);
+
+/* The same from a string (tests, fuzzing); name is used in messages. */
+int sc_config_parse(struct sc_config *c, const char *text, const char *name,
+    char *err, size_t errlen);
+
+/* Fault settings in force for server id: the server's own if it has any
+ * fault_* key, else the cluster's. */
+const struct sc_fault_conf *sc_config_fault(const struct sc_config *c,
+    uint32_t id);
+
+/* Apply one "key=value" override (command line --fault / --set).
+ * Returns -1 with a message in err on an unknown key or bad value. */
+int sc_config_set(struct sc_config *c, uint32_t server, const char *kv,
+    char *err, size_t errlen);
+
+/* Parse "A.B.C.D:PORT" into *sa; -1 if malformed. */
+int sc_parse_addr(const char *s, struct sockaddr_in *sa);
+
+#endif
