@@ -1,0 +1,523 @@
+/*
+ * node.c - one server's protocol engine: set-up, dispatch of received
+ * datagrams, the request path (ADD -> FWD -> stamp) and the apply path
+ * (DATA -> hold-back -> log -> ACK).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "seqcast/log.h"
+#include "node_priv.h"
+
+static int64_t
+ms_to_us(uint32_t ms)
+{
+	return (int64_t)ms * 1000;
+}
+
+int
+sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
+    sc_send_fn send, void *ctx, int64_t now)
+{
+	struct sc_gap_conf gc;
+	const struct sc_fault_conf *fc;
+
+	memset(n, 0, sizeof(*n));
+	if (id >= c->nservers)
+		return -1;
+	n->conf = c;
+	n->id = id;
+	n->now = now;
+	n->coordinator = (id == c->coordinator);
+	n->coord_addr = c->servers[c->coordinator].listen;
+	n->send = send;
+	n->send_ctx = ctx;
+	n->fwd_retry_us = ms_to_us(c->forward_retry_ms);
+	n->retx_window_us = ms_to_us(c->retx_window_ms);
+
+	memset(&gc, 0, sizeof(gc));
+	gc.delay_max_us = ms_to_us(c->nack_delay_ms);
+	/* Repeat no sooner than a retransmission can come back, and after
+	 * the window in which the coordinator suppresses repeat multicasts. */
+	gc.retry_us = ms_to_us(c->retx_window_ms) * 2;
+	if (gc.retry_us < 10000)
+		gc.retry_us = 10000;
+	gc.backoff_max_us = ms_to_us(c->nack_backoff_max_ms);
+	if (gc.backoff_max_us < gc.retry_us)
+		gc.backoff_max_us = gc.retry_us;
+	gc.max_ranges = c->holdback_max + 1;
+	gc.seed = 0x9e3779b97f4a7c15ULL * (id + 1) ^ (uint64_t)now;
+
+	fc = sc_config_fault(c, id);
+	sc_fault_init(&n->fault, fc, id);
+	n->faulty = sc_fault_active(fc);
+
+	n->dec = sc_decoder_new();
+	if (n->dec == NULL || sc_applog_init(&n->log) == -1 ||
+	    sc_hold_init(&n->hold, c->holdback_max) == -1 ||
+	    sc_gap_init(&n->gaps, &gc, 0) == -1 ||
+	    sc_pending_init(&n->pend, c->pending_max) == -1)
+		goto fail;
+	if (n->coordinator &&
+	    (sc_seq_init(&n->seq, c->dedup_max, 1) == -1 ||
+	    sc_retx_init(&n->retx, c->store_bytes, c->nservers, 1) == -1))
+		goto fail;
+	n->next_heartbeat = now;
+	n->next_report = now + ms_to_us(c->report_ms);
+	return 0;
+fail:
+	sc_node_free(n);
+	return -1;
+}
+
+void
+sc_node_free(struct sc_node *n)
+{
+	if (n->coordinator) {
+		if (n->seq.fifo != NULL)
+			sc_seq_free(&n->seq);
+		if (n->retx.ring != NULL)
+			sc_retx_free(&n->retx);
+	}
+	sc_pending_free(&n->pend);
+	sc_gap_free(&n->gaps);
+	sc_hold_free(&n->hold);
+	sc_applog_free(&n->log);
+	node_delayed_free(n);
+	if (n->dec != NULL)
+		sc_decoder_free(n->dec);
+	n->dec = NULL;
+}
+
+uint64_t
+sc_node_applied(const struct sc_node *n)
+{
+	return n->log.count;
+}
+
+const struct sockaddr_in *
+node_server_addr(const struct sc_node *n, uint32_t server)
+{
+	return &n->conf->servers[server].listen;
+}
+
+static int
+is_client_request(int type)
+{
+	return type == SC_ADD || type == SC_LOG_REQ || type == SC_STATS_REQ;
+}
+
+/* Decode into n->msg. Clients may send cluster 0: "whichever cluster this
+ * server is in" (a client does not need the cluster file). */
+int
+node_decode(struct sc_node *n, const void *buf, size_t len)
+{
+	struct sc_header h;
+	uint32_t cluster = n->conf->cluster_id;
+
+	if (sc_decode_header(buf, len, &h) == SC_REJ_NONE && h.cluster == 0 &&
+	    is_client_request(h.type))
+		cluster = 0;
+	return sc_decode(n->dec, buf, len, cluster, &n->msg);
+}
+
+void
+sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
+    const void *buf, size_t len)
+{
+	int rc, twice = 0;
+	char addr[INET_ADDRSTRLEN];
+
+	n->now = now;
+	n->st.bytes_in += len;
+	rc = node_decode(n, buf, len);
+	if (rc != SC_REJ_NONE) {
+		n->st.rejected[rc]++;
+		inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
+		node_warn(n, now, "rejected a %zu-byte datagram from %s:%u: %s",
+		    len, addr, ntohs(from->sin_port), sc_reject_name(rc));
+		return;
+	}
+	if (n->faulty && !node_fault_in(n, now, from, buf, len, &n->msg,
+	    &twice))
+		return;
+	node_handle(n, now, from, &n->msg);
+	if (twice)
+		node_handle(n, now, from, &n->msg);
+	if (n->ndelayed > 0)
+		node_release_delayed(n, now, SC_IN, 1);
+}
+
+void
+node_ack(struct sc_node *n, const struct sockaddr_in *to, uint64_t client,
+    uint64_t req, uint64_t id, int status)
+{
+	struct sc_item it;
+
+	memset(&it, 0, sizeof(it));
+	it.client = client;
+	it.req = req;
+	it.id = id;
+	it.status = status;
+	n->st.acks_sent++;
+	node_batch_add(n, SC_ACK, to, &it, 0);
+}
+
+/* Apply the next entry: append, and ACK it if a client here waits. */
+static void
+node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
+    const uint8_t *value, uint32_t len)
+{
+	struct sc_pend *p;
+
+	if (sc_applog_append(&n->log, id, client, req, value, len) == -1) {
+		node_warn(n, n->now, "cannot append entry %llu: out of memory",
+		    (unsigned long long)id);
+		return;
+	}
+	p = sc_pending_get(&n->pend, client, req);
+	if (p != NULL) {
+		node_ack(n, &p->addr, client, req, id, SC_OK);
+		sc_pending_remove(&n->pend, p);
+	}
+}
+
+/* Apply held entries that have become next in line. */
+static void
+node_drain(struct sc_node *n)
+{
+	const struct sc_held *h;
+
+	while ((h = sc_hold_get(&n->hold, n->log.count + 1)) != NULL) {
+		uint64_t id = h->id;
+
+		node_apply(n, id, h->client, h->req, h->value, h->len);
+		sc_hold_remove(&n->hold, id);
+		if (n->log.count != id)
+			break;      /* could not apply: stop, ask again */
+	}
+}
+
+/* An entry arrived (DATA, RETX, or the coordinator's own store). */
+void
+node_offer_entry(struct sc_node *n, int64_t now, const struct sc_item *it)
+{
+	uint64_t applied = n->log.count;
+
+	if (it->id <= applied) {
+		n->st.duplicates++;
+		return;
+	}
+	if (it->id == applied + 1) {
+		sc_gap_seen(&n->gaps, it->id, now);
+		node_apply(n, it->id, it->client, it->req, it->value, it->len);
+		sc_hold_remove(&n->hold, it->id);
+		node_drain(n);
+		return;
+	}
+	switch (sc_hold_put(&n->hold, applied, it)) {
+	case SC_HOLD_NEW:
+		sc_gap_seen(&n->gaps, it->id, now);
+		break;
+	case SC_HOLD_DUP:
+		n->st.duplicates++;
+		break;
+	default:
+		n->st.far++;
+		break;
+	}
+}
+
+/* The coordinator takes a request: stamp it (or find its id), multicast
+ * new entries, answer repeats. origin: who forwarded it (our id if a
+ * client sent it here); client_addr when a client sent it here. */
+static void
+node_stamp(struct sc_node *n, const struct sc_item *it, uint32_t origin,
+    const struct sockaddr_in *client_addr)
+{
+	struct sc_item e = *it;
+	struct sc_pend *p = NULL;
+
+	if (client_addr != NULL &&
+	    (p = sc_pending_get(&n->pend, it->client, it->req)) == NULL &&
+	    n->pend.count == n->pend.cap) {
+		n->st.busy++;
+		node_ack(n, client_addr, it->client, it->req, 0, SC_ERR_BUSY);
+		return;
+	}
+	if (sc_seq_stamp(&n->seq, it->client, it->req, &e.id) == SC_SEQ_NEW) {
+		if (sc_retx_put(&n->retx, e.id, it->client, it->req, it->value,
+		    it->len) == -1)
+			node_warn(n, n->now, "retransmit store: cannot keep "
+			    "entry %llu", (unsigned long long)e.id);
+		node_batch_add(n, SC_DATA, NULL, &e, 0);
+	} else {
+		n->st.repeats++;
+		if (client_addr == NULL) {
+			/* A re-forward: tell the forwarder the id. */
+			e.status = SC_OK;
+			node_batch_add(n, SC_STAMPED,
+			    node_server_addr(n, origin), &e, 0);
+			return;
+		}
+		if (e.id <= n->log.count) {
+			node_ack(n, client_addr, it->client, it->req, e.id,
+			    SC_OK);
+			return;
+		}
+	}
+	if (client_addr == NULL)
+		return;
+	if (p == NULL)
+		p = sc_pending_add(&n->pend, it->client, it->req, client_addr,
+		    NULL, 0);
+	if (p != NULL) {
+		p->addr = *client_addr;
+		p->id = e.id;
+	}
+}
+
+/* A member takes a client's request: forward it, remember whom to ACK. */
+static void
+node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
+    const struct sockaddr_in *client_addr)
+{
+	struct sc_pend *p = sc_pending_get(&n->pend, it->client, it->req);
+
+	if (p != NULL) {
+		/* The client retried: our own re-forward timer covers the
+		 * coordinator; just ACK to where the client is now. */
+		n->st.repeats++;
+		p->addr = *client_addr;
+		return;
+	}
+	p = sc_pending_add(&n->pend, it->client, it->req, client_addr,
+	    it->value, it->len);
+	if (p == NULL) {
+		n->st.busy++;
+		node_ack(n, client_addr, it->client, it->req, 0, SC_ERR_BUSY);
+		return;
+	}
+	n->st.forwards++;
+	p->tries = 1;
+	sc_pending_schedule(&n->pend, p, now + n->fwd_retry_us);
+	node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
+}
+
+static void
+handle_add(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
+    const struct sc_msg *m)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		const struct sc_item *it = &m->items[i];
+
+		if (it->len > n->conf->value_max) {
+			n->st.too_large++;
+			node_ack(n, from, it->client, it->req, 0,
+			    SC_ERR_TOO_LARGE);
+		} else if (n->coordinator) {
+			node_stamp(n, it, n->id, from);
+		} else {
+			node_forward(n, now, it, from);
+		}
+	}
+}
+
+static void
+handle_fwd(struct sc_node *n, const struct sc_msg *m)
+{
+	for (uint32_t i = 0; i < m->count; i++)
+		if (m->items[i].len <= n->conf->value_max)
+			node_stamp(n, &m->items[i], m->h.sender, NULL);
+}
+
+/* The coordinator says a request we forwarded already has an id. */
+static void
+handle_stamped(struct sc_node *n, const struct sc_msg *m)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		const struct sc_item *it = &m->items[i];
+		struct sc_pend *p = sc_pending_get(&n->pend, it->client,
+		    it->req);
+
+		if (p == NULL || it->id == 0)
+			continue;
+		if (it->id <= n->log.count) {
+			node_ack(n, &p->addr, it->client, it->req, it->id,
+			    SC_OK);
+			sc_pending_remove(&n->pend, p);
+		} else {
+			sc_pending_stamped(&n->pend, p, it->id);
+		}
+	}
+}
+
+static void
+handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
+{
+	for (uint32_t i = 0; i < m->count; i++)
+		node_offer_entry(n, now, &m->items[i]);
+	/* A retransmission carries the coordinator's head: it may reveal a
+	 * lost tail as well as a heartbeat would. */
+	if (m->h.type == SC_RETX)
+		sc_gap_head(&n->gaps, m->a, now);
+}
+
+static void
+handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *req)
+{
+	static struct sc_item items[SC_ITEMS_MAX];
+	struct sc_msg m;
+	uint64_t id = req->a ? req->a : 1;
+	uint64_t max = req->b ? req->b : SC_ITEMS_MAX;
+	size_t size;
+
+	node_header(n, &m, SC_LOG_REPLY);
+	m.a = n->log.count;
+	m.items = items;
+	size = sc_encoded_size(SC_LOG_REPLY, NULL, 0);
+	while (id <= n->log.count && m.count < max && m.count < SC_ITEMS_MAX) {
+		struct sc_item *it = &items[m.count];
+
+		sc_applog_get(&n->log, id, it);
+		if (size + sc_item_size(SC_LOG_REPLY, it) > SC_REPLY_MAX)
+			break;
+		size += sc_item_size(SC_LOG_REPLY, it);
+		m.count++;
+		id++;
+	}
+	node_send_msg(n, &m, from, SC_REPLY_MAX);
+}
+
+static void
+handle_stats_req(struct sc_node *n, const struct sockaddr_in *from)
+{
+	static char json[8192];
+	struct sc_msg m;
+
+	if (sc_node_stats_json(n, json, sizeof(json)) < 0)
+		return;
+	node_header(n, &m, SC_STATS_REPLY);
+	m.text = json;
+	node_send_msg(n, &m, from, SC_REPLY_MAX);
+}
+
+/* Who may send what: server-to-server messages must name a server of
+ * this cluster, and only the coordinator multicasts entries. */
+static int
+sender_ok(const struct sc_node *n, const struct sc_msg *m)
+{
+	uint32_t s = m->h.sender;
+
+	switch (m->h.type) {
+	case SC_ADD: case SC_LOG_REQ: case SC_STATS_REQ:
+		return 1;
+	case SC_FWD: case SC_NACK: case SC_REPORT:
+		return n->coordinator && s < n->conf->nservers && s != n->id;
+	case SC_DATA: case SC_RETX: case SC_HEARTBEAT:
+		return s == n->conf->coordinator;
+	case SC_STAMPED: case SC_GONE:
+		return !n->coordinator && s == n->conf->coordinator;
+	default:
+		return 0;   /* ACK, LOG_REPLY, STATS_REPLY are for clients */
+	}
+}
+
+void
+node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
+    const struct sc_msg *m)
+{
+	n->st.in[m->h.type]++;
+	if (!sender_ok(n, m)) {
+		n->st.unexpected++;
+		node_warn(n, now, "unexpected %s datagram from sender %u",
+		    sc_type_name(m->h.type), m->h.sender);
+		return;
+	}
+	switch (m->h.type) {
+	case SC_ADD:
+		handle_add(n, now, from, m);
+		break;
+	case SC_FWD:
+		handle_fwd(n, m);
+		break;
+	case SC_STAMPED:
+		handle_stamped(n, m);
+		break;
+	case SC_DATA:
+	case SC_RETX:
+		handle_entries(n, now, m);
+		break;
+	case SC_HEARTBEAT:
+		sc_gap_head(&n->gaps, m->a, now);
+		break;
+	case SC_NACK:
+		node_repair_nack(n, now, m->h.sender, m);
+		break;
+	case SC_REPORT:
+		sc_retx_report(&n->retx, m->h.sender, m->a);
+		break;
+	case SC_GONE:
+		node_repair_gone(n, m);
+		break;
+	case SC_LOG_REQ:
+		handle_log_req(n, from, m);
+		break;
+	case SC_STATS_REQ:
+		handle_stats_req(n, from);
+		break;
+	}
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+void
+sc_node_tick(struct sc_node *n, int64_t now)
+{
+	n->now = now;
+	if (n->ndelayed > 0) {
+		node_release_delayed(n, now, SC_IN, 0);
+		node_release_delayed(n, now, SC_OUT, 0);
+	}
+	node_repair_tick(n, now);
+	/* Re-forward what the coordinator has not stamped yet, with
+	 * exponential backoff per request (capped at 1 s). */
+	for (;;) {
+		struct sc_pend *p = sc_pending_first(&n->pend);
+		struct sc_item it;
+		int64_t backoff;
+
+		if (p == NULL || p->due > now)
+			break;
+		memset(&it, 0, sizeof(it));
+		it.client = p->client;
+		it.req = p->req;
+		it.value = p->value;
+		it.len = p->len;
+		n->st.reforwards++;
+		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
+		backoff = n->fwd_retry_us << (p->tries < 4 ? p->tries : 4);
+		p->tries++;
+		sc_pending_schedule(&n->pend, p, now + min64(backoff, 1000000));
+	}
+	sc_node_flush(n);
+}
+
+int64_t
+sc_node_next_deadline(const struct sc_node *n)
+{
+	int64_t t = node_repair_deadline(n);
+	struct sc_pend *p = sc_pending_first(&n->pend);
+
+	if (p != NULL)
+		t = min64(t, p->due);
+	if (n->ndelayed > 0)
+		t = min64(t, node_delayed_deadline(n));
+	return t;
+}

@@ -1,0 +1,306 @@
+/*
+ * node_out.c - the node's output side: batches that fill a datagram to the
+ * byte, the send path with outgoing fault injection, and the queue of
+ * datagrams that fault injection delays or reorders (both directions).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqcast/log.h"
+#include "node_priv.h"
+
+void
+node_header(const struct sc_node *n, struct sc_msg *m, int type)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.magic = SC_MAGIC;
+	m->h.version = SC_VERSION;
+	m->h.type = (uint8_t)type;
+	m->h.cluster = n->conf->cluster_id;
+	m->h.sender = n->id;
+	m->h.epoch = 0;
+}
+
+static void
+node_deliver(struct sc_node *n, int type, const struct sockaddr_in *to,
+    const void *buf, size_t len)
+{
+	n->st.out[type]++;
+	n->st.bytes_out += len;
+	n->send(n->send_ctx, to, buf, len);
+}
+
+static int
+node_delay(struct sc_node *n, int64_t when, int dir, int held,
+    const struct sockaddr_in *addr, const void *buf, size_t len)
+{
+	struct sc_delayed *d;
+
+	if (n->ndelayed == SC_DELAYED_MAX)
+		return -1;
+	d = &n->delayed[n->ndelayed];
+	d->buf = malloc(len);
+	if (d->buf == NULL)
+		return -1;
+	memcpy(d->buf, buf, len);
+	d->len = len;
+	d->when = when;
+	d->dir = dir;
+	d->held = held;
+	d->to_group = (addr == NULL);
+	if (addr != NULL)
+		d->addr = *addr;
+	n->ndelayed++;
+	return 0;
+}
+
+void
+node_send_raw(struct sc_node *n, int type, uint64_t first_id,
+    const struct sockaddr_in *to, const void *buf, size_t len)
+{
+	enum sc_fault_action act = SC_FAULT_PASS;
+
+	if (n->faulty)
+		act = sc_fault_decide(&n->fault, SC_OUT, type, first_id);
+	switch (act) {
+	case SC_FAULT_DROP:
+		return;
+	case SC_FAULT_DUP:
+		node_deliver(n, type, to, buf, len);
+		break;
+	case SC_FAULT_HOLD:
+		if (node_delay(n, n->now + SC_HOLD_MAX_US, SC_OUT, 1, to,
+		    buf, len) == 0)
+			return;
+		break;
+	case SC_FAULT_DELAY:
+		if (node_delay(n, n->now + (int64_t)n->fault.conf.delay_ms *
+		    1000, SC_OUT, 0, to, buf, len) == 0)
+			return;
+		break;
+	default:
+		break;
+	}
+	node_deliver(n, type, to, buf, len);
+	if (n->ndelayed > 0)
+		node_release_delayed(n, 0, SC_OUT, 1);
+}
+
+static uint64_t
+msg_first_id(const struct sc_msg *m)
+{
+	if ((m->h.type == SC_DATA || m->h.type == SC_RETX) && m->count > 0)
+		return m->items[0].id;
+	return 0;
+}
+
+void
+node_send_msg(struct sc_node *n, const struct sc_msg *m,
+    const struct sockaddr_in *to, size_t cap)
+{
+	long len;
+
+	if (cap > sizeof(n->tx))
+		cap = sizeof(n->tx);
+	len = sc_encode(m, n->tx, cap);
+	if (len < 0) {
+		sc_warn("cannot encode a %s message (%u items)",
+		    sc_type_name(m->h.type), m->count);
+		return;
+	}
+	node_send_raw(n, m->h.type, msg_first_id(m), to, n->tx, (size_t)len);
+}
+
+static void
+batch_flush(struct sc_node *n, struct sc_batch *b)
+{
+	struct sc_msg m;
+
+	if (b->type == 0)
+		return;
+	if (b->count > 0) {
+		node_header(n, &m, b->type);
+		m.a = b->a;
+		if (b->type == SC_DATA)
+			m.a = b->items[b->count - 1].id;
+		m.count = b->count;
+		m.items = b->items;
+		node_send_msg(n, &m, b->to_group ? NULL : &b->to,
+		    SC_DATAGRAM_MAX);
+	}
+	b->type = 0;
+	b->count = 0;
+}
+
+void
+sc_node_flush(struct sc_node *n)
+{
+	for (int i = 0; i < SC_BATCHES; i++)
+		batch_flush(n, &n->batch[i]);
+}
+
+static int
+same_dest(const struct sc_batch *b, const struct sockaddr_in *to)
+{
+	if (to == NULL)
+		return b->to_group;
+	return !b->to_group && b->to.sin_addr.s_addr == to->sin_addr.s_addr &&
+	    b->to.sin_port == to->sin_port;
+}
+
+static struct sc_batch *
+batch_find(struct sc_node *n, int type, const struct sockaddr_in *to)
+{
+	struct sc_batch *free_b = NULL, *b;
+	int i;
+
+	for (i = 0; i < SC_BATCHES; i++) {
+		b = &n->batch[i];
+		if (b->type == type && same_dest(b, to))
+			return b;
+		if (b->type == 0 && free_b == NULL)
+			free_b = b;
+	}
+	if (free_b == NULL) {
+		/* Every batch is open: send one to make room. */
+		free_b = &n->batch[0];
+		batch_flush(n, free_b);
+	}
+	free_b->type = type;
+	free_b->to_group = (to == NULL);
+	if (to != NULL)
+		free_b->to = *to;
+	free_b->count = 0;
+	free_b->arena_len = 0;
+	free_b->size = sc_encoded_size(type, NULL, 0);
+	return free_b;
+}
+
+void
+node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
+    const struct sc_item *it, uint64_t a)
+{
+	struct sc_batch *b = batch_find(n, type, to);
+	size_t isz = sc_item_size(type, it);
+	struct sc_item *dst;
+
+	if (b->count == SC_BATCH_ITEMS || b->size + isz > SC_DATAGRAM_MAX) {
+		batch_flush(n, b);
+		b = batch_find(n, type, to);
+	}
+	dst = &b->items[b->count++];
+	*dst = *it;
+	if (it->len > 0 && it->value != NULL) {
+		memcpy(b->arena + b->arena_len, it->value, it->len);
+		dst->value = b->arena + b->arena_len;
+		b->arena_len += it->len;
+	}
+	b->size += isz;
+	b->a = a;
+}
+
+/*
+ * Incoming fault injection. Returns 1 if the caller should handle the
+ * datagram now (*twice: handle it twice), 0 if it was dropped or kept.
+ */
+int
+node_fault_in(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
+    const void *buf, size_t len, const struct sc_msg *m, int *twice)
+{
+	enum sc_fault_action act;
+
+	*twice = 0;
+	act = sc_fault_decide(&n->fault, SC_IN, m->h.type, msg_first_id(m));
+	switch (act) {
+	case SC_FAULT_DROP:
+		return 0;
+	case SC_FAULT_DUP:
+		*twice = 1;
+		return 1;
+	case SC_FAULT_HOLD:
+		return node_delay(n, now + SC_HOLD_MAX_US, SC_IN, 1, from, buf,
+		    len) ==
+		    0 ? 0 : 1;
+	case SC_FAULT_DELAY:
+		return node_delay(n, now + (int64_t)n->fault.conf.delay_ms *
+		    1000, SC_IN, 0, from, buf, len) == 0 ? 0 : 1;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Release delayed datagrams of direction dir: those due at now, or with
+ * held_only, every reordered one (a datagram has just passed them).
+ */
+void
+node_release_delayed(struct sc_node *n, int64_t now, int dir, int held_only)
+{
+	uint32_t i = 0;
+
+	while (i < n->ndelayed) {
+		struct sc_delayed d = n->delayed[i];
+		int go = held_only ? d.held : (d.when <= now);
+
+		if (d.dir != dir || !go) {
+			i++;
+			continue;
+		}
+		n->delayed[i] = n->delayed[--n->ndelayed];
+		if (dir == SC_OUT) {
+			/* Byte 5 is the type: we encoded it ourselves. */
+			node_deliver(n, d.buf[5] < SC_TYPE_COUNT ? d.buf[5] : 0,
+			    d.to_group ? NULL : &d.addr, d.buf, d.len);
+		} else if (node_decode(n, d.buf, d.len) == SC_REJ_NONE) {
+			node_handle(n, now, &d.addr, &n->msg);
+		}
+		free(d.buf);
+		/* Restart: handling may have changed the queue. */
+		i = 0;
+	}
+}
+
+int64_t
+node_delayed_deadline(const struct sc_node *n)
+{
+	int64_t t = INT64_MAX;
+
+	for (uint32_t i = 0; i < n->ndelayed; i++)
+		if (n->delayed[i].when < t)
+			t = n->delayed[i].when;
+	return t;
+}
+
+void
+node_delayed_free(struct sc_node *n)
+{
+	for (uint32_t i = 0; i < n->ndelayed; i++)
+		free(n->delayed[i].buf);
+	n->ndelayed = 0;
+}
+
+void
+node_warn(struct sc_node *n, int64_t now, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	/* At most one warning a second: a flood of bad datagrams must not
+	 * become a flood of log lines. */
+	if (now < n->log_next) {
+		n->st.log_suppressed++;
+		return;
+	}
+	n->log_next = now + 1000000;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n->st.log_suppressed > 0)
+		sc_warn("%s (%llu similar lines suppressed)", line,
+		    (unsigned long long)n->st.log_suppressed);
+	else
+		sc_warn("%s", line);
+	n->st.log_suppressed = 0;
+}

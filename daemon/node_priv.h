@@ -1,0 +1,45 @@
+/*
+ * node_priv.h - what the node's files share among themselves.
+ */
+#ifndef SEQCAST_NODE_PRIV_H
+#define SEQCAST_NODE_PRIV_H
+
+#include "seqcast/node.h"
+
+/* node.c */
+int node_decode(struct sc_node *n, const void *buf, size_t len);
+void node_handle(struct sc_node *n, int64_t now,
+    const struct sockaddr_in *from, const struct sc_msg *m);
+void node_offer_entry(struct sc_node *n, int64_t now,
+    const struct sc_item *it);
+void node_ack(struct sc_node *n, const struct sockaddr_in *to,
+    uint64_t client, uint64_t req, uint64_t id, int status);
+const struct sockaddr_in *node_server_addr(const struct sc_node *n,
+    uint32_t server);
+
+/* node_repair.c: the recovery protocol */
+void node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
+    const struct sc_msg *m);
+void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
+void node_repair_tick(struct sc_node *n, int64_t now);
+int64_t node_repair_deadline(const struct sc_node *n);
+
+/* node_out.c: batching, sending, fault injection on both directions */
+void node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
+    const struct sc_item *it, uint64_t a);
+void node_send_msg(struct sc_node *n, const struct sc_msg *m,
+    const struct sockaddr_in *to, size_t cap);
+void node_send_raw(struct sc_node *n, int type, uint64_t first_id,
+    const struct sockaddr_in *to, const void *buf, size_t len);
+void node_header(const struct sc_node *n, struct sc_msg *m, int type);
+int node_fault_in(struct sc_node *n, int64_t now,
+    const struct sockaddr_in *from, const void *buf, size_t len,
+    const struct sc_msg *m, int *twice);
+void node_release_delayed(struct sc_node *n, int64_t now, int dir,
+    int held_only);
+int64_t node_delayed_deadline(const struct sc_node *n);
+void node_delayed_free(struct sc_node *n);
+void node_warn(struct sc_node *n, int64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

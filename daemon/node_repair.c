@@ -1,0 +1,224 @@
+/*
+ * node_repair.c - the recovery protocol: heartbeats and reports, NACKs
+ * from the gap tracker, retransmission from the store, GONE answers.
+ *
+ * A loss and its repair:
+ *   coordinator --DATA 41..80--x (lost at server 2)
+ *   coordinator --DATA 81..120--> server 2: gap 41..80 opens
+ *   server 2 waits a random 0..nack_delay_ms, then --NACK [41,80]--> coord
+ *   coordinator --RETX 41..80--> server 2 (unicast; multicast if another
+ *   server asked for them within retx_window_ms); server 2 applies 41..120.
+ * A lost tail is found by the heartbeat (its head is the highest id); a
+ * NACK that is lost, or whose answer is lost, is repeated with backoff.
+ */
+#include <string.h>
+
+#include "seqcast/log.h"
+#include "node_priv.h"
+
+/* Entries one NACK may cost the coordinator: bounds the work a single
+ * datagram can ask for (the receiver asks again for the rest). */
+#define NACK_BUDGET 1024
+/* Ranges per NACK: fits one datagram (16 bytes each). */
+#define NACK_RANGES 80
+
+static int64_t
+ms_to_us(uint32_t ms)
+{
+	return (int64_t)ms * 1000;
+}
+
+static uint64_t
+coord_head(const struct sc_node *n)
+{
+	return sc_seq_highest(&n->seq);
+}
+
+/* Answer a NACK: retransmit what we hold, say GONE for what we do not. */
+void
+node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
+    const struct sc_msg *m)
+{
+	const struct sockaddr_in *to = node_server_addr(n, asker);
+	struct sc_item gone[NACK_RANGES];
+	struct sc_msg g;
+	uint32_t ngone = 0, budget = NACK_BUDGET;
+
+	n->st.nacks_received++;
+	sc_retx_report(&n->retx, asker, m->a);
+	for (uint32_t i = 0; i < m->count && budget > 0; i++) {
+		uint64_t id = m->items[i].first, last = m->items[i].last;
+
+		if (last > coord_head(n))
+			last = coord_head(n);
+		if (id < n->retx.low && ngone < NACK_RANGES) {
+			memset(&gone[ngone], 0, sizeof(gone[0]));
+			gone[ngone].first = id;
+			gone[ngone].last = last < n->retx.low ? last :
+			    n->retx.low - 1;
+			id = gone[ngone++].last + 1;
+		}
+		for (; id >= 1 && id <= last && budget > 0; id++, budget--) {
+			const struct sc_stored *s;
+			struct sc_item it;
+
+			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE)
+				break;
+			memset(&it, 0, sizeof(it));
+			it.id = id;
+			it.client = s->client;
+			it.req = s->req;
+			it.value = s->value;
+			it.len = s->len;
+			switch (sc_retx_route(&n->retx, id, asker, now,
+			    n->retx_window_us)) {
+			case SC_ROUTE_UNICAST:
+				n->st.retx_unicast++;
+				node_batch_add(n, SC_RETX, to, &it,
+				    coord_head(n));
+				break;
+			case SC_ROUTE_MULTICAST:
+				n->st.retx_multicast++;
+				node_batch_add(n, SC_RETX, NULL, &it,
+				    coord_head(n));
+				break;
+			default:
+				n->st.retx_skipped++;
+				break;
+			}
+		}
+	}
+	if (ngone == 0)
+		return;
+	node_header(n, &g, SC_GONE);
+	g.a = n->retx.low;
+	g.count = ngone;
+	g.items = gone;
+	n->st.gone_sent++;
+	node_send_msg(n, &g, to, SC_DATAGRAM_MAX);
+}
+
+/* The coordinator no longer has what we asked for. */
+void
+node_repair_gone(struct sc_node *n, const struct sc_msg *m)
+{
+	n->st.gone_received++;
+	for (uint32_t i = 0; i < m->count; i++) {
+		const struct sc_item *r = &m->items[i];
+
+		if (r->last < r->first || r->last <= n->log.count)
+			continue;
+		n->st.gone_ids += r->last - r->first + 1;
+		if (n->gone_from == 0 || r->first < n->gone_from)
+			n->gone_from = r->first > n->log.count ? r->first :
+			    n->log.count + 1;
+		sc_gap_forget(&n->gaps, r->first, r->last);
+		node_warn(n, n->now, "entries %llu..%llu are gone from the "
+		    "coordinator's store (evicted before every server had "
+		    "them): this server cannot apply past %llu",
+		    (unsigned long long)r->first, (unsigned long long)r->last,
+		    (unsigned long long)(n->gone_from - 1));
+	}
+}
+
+/* The coordinator's own gaps (it lost its own multicast): fill them from
+ * its store directly, no datagram needed. */
+static void
+repair_local(struct sc_node *n, int64_t now, const struct sc_gap_ask *ask,
+    uint32_t nask)
+{
+	uint32_t budget = NACK_BUDGET;
+
+	for (uint32_t i = 0; i < nask; i++) {
+		for (uint64_t id = ask[i].first; id <= ask[i].last &&
+		    budget > 0; id++, budget--) {
+			const struct sc_stored *s;
+			struct sc_item it;
+
+			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE) {
+				sc_gap_forget(&n->gaps, id, ask[i].last);
+				break;
+			}
+			memset(&it, 0, sizeof(it));
+			it.id = id;
+			it.client = s->client;
+			it.req = s->req;
+			it.value = s->value;
+			it.len = s->len;
+			n->st.retx_local++;
+			node_offer_entry(n, now, &it);
+		}
+	}
+}
+
+static void
+repair_nack(struct sc_node *n, int64_t now)
+{
+	struct sc_gap_ask ask[NACK_RANGES];
+	struct sc_item items[NACK_RANGES];
+	struct sc_msg m;
+	uint32_t k;
+
+	if (sc_gap_next_due(&n->gaps) > now)
+		return;
+	/* Ask only for what fits the hold-back window: the rest would be
+	 * dropped on arrival. */
+	k = sc_gap_due(&n->gaps, now, ask, NACK_RANGES, n->hold.cap);
+	if (k == 0)
+		return;
+	if (n->coordinator) {
+		repair_local(n, now, ask, k);
+		return;
+	}
+	node_header(n, &m, SC_NACK);
+	m.a = n->log.count;
+	m.count = k;
+	m.items = items;
+	memset(items, 0, sizeof(items));
+	for (uint32_t i = 0; i < k; i++) {
+		items[i].first = ask[i].first;
+		items[i].last = ask[i].last;
+	}
+	n->st.nacks_sent++;
+	n->reported = n->log.count;
+	node_send_msg(n, &m, &n->coord_addr, SC_DATAGRAM_MAX);
+}
+
+void
+node_repair_tick(struct sc_node *n, int64_t now)
+{
+	struct sc_msg m;
+
+	if (n->coordinator) {
+		sc_retx_report(&n->retx, n->id, n->log.count);
+		if (now >= n->next_heartbeat) {
+			/* Flush first, so the heartbeat's head never runs
+			 * ahead of the DATA that carries it. */
+			sc_node_flush(n);
+			node_header(n, &m, SC_HEARTBEAT);
+			m.a = coord_head(n);
+			m.b = n->retx.stable;
+			n->st.heartbeats_sent++;
+			node_send_msg(n, &m, NULL, SC_DATAGRAM_MAX);
+			n->next_heartbeat = now +
+			    ms_to_us(n->conf->heartbeat_ms);
+		}
+	} else if (now >= n->next_report) {
+		node_header(n, &m, SC_REPORT);
+		m.a = n->log.count;
+		n->st.reports_sent++;
+		n->reported = n->log.count;
+		node_send_msg(n, &m, &n->coord_addr, SC_DATAGRAM_MAX);
+		n->next_report = now + ms_to_us(n->conf->report_ms);
+	}
+	repair_nack(n, now);
+}
+
+int64_t
+node_repair_deadline(const struct sc_node *n)
+{
+	int64_t t = sc_gap_next_due(&n->gaps);
+	int64_t own = n->coordinator ? n->next_heartbeat : n->next_report;
+
+	return own < t ? own : t;
+}

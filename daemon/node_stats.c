@@ -1,0 +1,183 @@
+/*
+ * node_stats.c - the node's counters as one JSON object (seqcast stats).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "node_priv.h"
+
+struct json {
+	char *buf;
+	size_t len, used;
+	int bad;
+};
+
+static void
+jput(struct json *j, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (j->bad)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(j->buf + j->used, j->len - j->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= j->len - j->used)
+		j->bad = 1;
+	else
+		j->used += (size_t)n;
+}
+
+static void
+jnum(struct json *j, const char *key, uint64_t v)
+{
+	jput(j, "\"%s\":%llu,", key, (unsigned long long)v);
+}
+
+static void
+jtrim(struct json *j)
+{
+	if (!j->bad && j->used > 0 && j->buf[j->used - 1] == ',')
+		j->buf[--j->used] = '\0';
+}
+
+static void
+jcounts(struct json *j, const char *key, const uint64_t *v)
+{
+	jput(j, "\"%s\":{", key);
+	for (int t = 1; t < SC_TYPE_COUNT; t++)
+		jnum(j, sc_type_name(t), v[t]);
+	jtrim(j);
+	jput(j, "},");
+}
+
+static void
+jfaults(struct json *j, const struct sc_fault_counts *f, int dir)
+{
+	jput(j, "\"%s\":{", dir == SC_IN ? "in" : "out");
+	jnum(j, "dropped", f->dropped[dir]);
+	jnum(j, "duplicated", f->duplicated[dir]);
+	jnum(j, "reordered", f->reordered[dir]);
+	jnum(j, "delayed", f->delayed[dir]);
+	jtrim(j);
+	jput(j, "},");
+}
+
+static void
+jstore(struct json *j, const struct sc_node *n)
+{
+	const struct sc_retx *r = &n->retx;
+
+	jput(j, "\"store\":{");
+	jnum(j, "entries", sc_retx_count(r));
+	jnum(j, "bytes", r->bytes);
+	jnum(j, "peak_bytes", r->bytes_peak);
+	jnum(j, "cap_bytes", r->bytes_cap);
+	jnum(j, "low", r->low);
+	jnum(j, "stable", r->stable);
+	jnum(j, "freed", r->freed);
+	jnum(j, "evicted", r->evicted);
+	jtrim(j);
+	jput(j, "},");
+}
+
+static void
+jrecovery(struct json *j, const struct sc_node *n)
+{
+	const struct sc_node_stats *s = &n->st;
+
+	jnum(j, "gaps", n->gaps.opened);
+	jnum(j, "missing", sc_gap_missing(&n->gaps));
+	jnum(j, "nacks_sent", s->nacks_sent);
+	jnum(j, "nacks_received", s->nacks_received);
+	jnum(j, "nacks_suppressed", n->gaps.suppressed);
+	jnum(j, "retransmissions", s->retx_unicast + s->retx_multicast +
+	    s->retx_local);
+	jnum(j, "retx_unicast", s->retx_unicast);
+	jnum(j, "retx_multicast", s->retx_multicast);
+	jnum(j, "retx_local", s->retx_local);
+	jnum(j, "retx_skipped", s->retx_skipped);
+	jnum(j, "duplicates_dropped", s->duplicates);
+	jnum(j, "beyond_window_dropped", s->far);
+	jnum(j, "gone_sent", s->gone_sent);
+	jnum(j, "gone_received", s->gone_received);
+	jnum(j, "gone_ids", s->gone_ids);
+	jnum(j, "stuck_at", n->gone_from ? n->gone_from - 1 : 0);
+}
+
+static void
+jrequests(struct json *j, const struct sc_node *n)
+{
+	const struct sc_node_stats *s = &n->st;
+
+	jnum(j, "acks_sent", s->acks_sent);
+	jnum(j, "forwards", s->forwards);
+	jnum(j, "reforwards", s->reforwards);
+	jnum(j, "repeats", s->repeats);
+	jnum(j, "busy", s->busy);
+	jnum(j, "too_large", s->too_large);
+	jput(j, "\"pending\":{");
+	jnum(j, "count", n->pend.count);
+	jnum(j, "peak", n->pend.peak);
+	jnum(j, "cap", n->pend.cap);
+	jtrim(j);
+	jput(j, "},\"holdback\":{");
+	jnum(j, "count", n->hold.count);
+	jnum(j, "peak", n->hold.peak);
+	jnum(j, "cap", n->hold.cap);
+	jtrim(j);
+	jput(j, "},");
+	if (n->coordinator)
+		jnum(j, "dedup_evicted", n->seq.evicted);
+}
+
+static void
+jrejects(struct json *j, const struct sc_node *n)
+{
+	uint64_t total = n->st.unexpected;
+
+	for (int r = 1; r < SC_REJ_COUNT; r++)
+		total += n->st.rejected[r];
+	jnum(j, "rejected", total);
+	jput(j, "\"rejected_by\":{");
+	for (int r = 1; r < SC_REJ_COUNT; r++)
+		jnum(j, sc_reject_name(r), n->st.rejected[r]);
+	jnum(j, "unexpected", n->st.unexpected);
+	jtrim(j);
+	jput(j, "},");
+}
+
+int
+sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
+{
+	struct json j = { buf, len, 0, 0 };
+	char digest[33];
+
+	sc_applog_digest(&n->log, digest);
+	jput(&j, "{\"id\":%u,\"role\":\"%s\",", n->id,
+	    n->coordinator ? "coordinator" : "member");
+	jnum(&j, "applied", n->log.count);
+	jnum(&j, "highest", n->coordinator ? sc_seq_highest(&n->seq) :
+	    sc_gap_known(&n->gaps));
+	jput(&j, "\"digest\":\"%s\",", digest);
+	jcounts(&j, "in", n->st.in);
+	jcounts(&j, "out", n->st.out);
+	jnum(&j, "bytes_in", n->st.bytes_in);
+	jnum(&j, "bytes_out", n->st.bytes_out);
+	jrecovery(&j, n);
+	jrejects(&j, n);
+	jrequests(&j, n);
+	if (n->coordinator)
+		jstore(&j, n);
+	jput(&j, "\"faults\":{");
+	jfaults(&j, &n->fault.n, SC_IN);
+	jfaults(&j, &n->fault.n, SC_OUT);
+	jtrim(&j);
+	jput(&j, "},\"socket\":{");
+	jnum(&j, "rcvbuf", (uint64_t)n->rcvbuf);
+	jnum(&j, "sndbuf", (uint64_t)n->sndbuf);
+	jtrim(&j);
+	jput(&j, "}}");
+	return j.bad ? -1 : (int)j.used;
+}

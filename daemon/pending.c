@@ -1,0 +1,197 @@
+/*
+ * pending.c - pending requests: slot pool, (client, req) index, and a
+ * binary min-heap of re-forward deadlines.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqcast/pending.h"
+
+int
+sc_pending_init(struct sc_pending *p, uint32_t cap)
+{
+	memset(p, 0, sizeof(*p));
+	p->e = calloc(cap, sizeof(*p->e));
+	p->heap = calloc(cap, sizeof(*p->heap));
+	if (p->e == NULL || p->heap == NULL ||
+	    sc_table_init(&p->index, cap) == -1) {
+		free(p->e);
+		free(p->heap);
+		return -1;
+	}
+	p->cap = cap;
+	for (uint32_t i = 0; i < cap; i++)
+		p->e[i].next_free = i + 1;
+	p->free_head = 0;
+	return 0;
+}
+
+void
+sc_pending_free(struct sc_pending *p)
+{
+	for (uint32_t i = 0; p->e != NULL && i < p->cap; i++)
+		free(p->e[i].value);
+	free(p->e);
+	free(p->heap);
+	sc_table_free(&p->index);
+	p->e = NULL;
+	p->heap = NULL;
+}
+
+static uint32_t
+slot_of(const struct sc_pending *p, const struct sc_pend *e)
+{
+	return (uint32_t)(e - p->e);
+}
+
+static void
+heap_set(struct sc_pending *p, uint32_t pos, uint32_t slot)
+{
+	p->heap[pos] = slot;
+	p->e[slot].heap_pos = pos;
+}
+
+static int
+heap_less(const struct sc_pending *p, uint32_t a, uint32_t b)
+{
+	return p->e[p->heap[a]].due < p->e[p->heap[b]].due;
+}
+
+static void
+heap_swap(struct sc_pending *p, uint32_t a, uint32_t b)
+{
+	uint32_t sa = p->heap[a], sb = p->heap[b];
+
+	heap_set(p, a, sb);
+	heap_set(p, b, sa);
+}
+
+static void
+heap_up(struct sc_pending *p, uint32_t i)
+{
+	while (i > 0 && heap_less(p, i, (i - 1) / 2)) {
+		heap_swap(p, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(struct sc_pending *p, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < p->heap_len && heap_less(p, l, m))
+			m = l;
+		if (r < p->heap_len && heap_less(p, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(p, i, m);
+		i = m;
+	}
+}
+
+static void
+heap_remove(struct sc_pending *p, struct sc_pend *e)
+{
+	uint32_t pos = e->heap_pos;
+
+	if (pos == SC_NO_HEAP)
+		return;
+	e->heap_pos = SC_NO_HEAP;
+	p->heap_len--;
+	if (pos == p->heap_len)
+		return;
+	heap_set(p, pos, p->heap[p->heap_len]);
+	heap_down(p, pos);
+	heap_up(p, pos);
+}
+
+struct sc_pend *
+sc_pending_get(struct sc_pending *p, uint64_t client, uint64_t req)
+{
+	uint64_t slot;
+
+	if (!sc_table_get(&p->index, client, req, &slot))
+		return NULL;
+	return &p->e[slot];
+}
+
+struct sc_pend *
+sc_pending_add(struct sc_pending *p, uint64_t client, uint64_t req,
+    const struct sockaddr_in *addr, const uint8_t *value, uint32_t len)
+{
+	struct sc_pend *e;
+	uint32_t slot;
+
+	if (p->count == p->cap)
+		return NULL;
+	slot = p->free_head;
+	e = &p->e[slot];
+	if (value != NULL) {
+		e->value = malloc(len ? len : 1);
+		if (e->value == NULL)
+			return NULL;
+		memcpy(e->value, value, len);
+	}
+	p->free_head = e->next_free;
+	(void)sc_table_put(&p->index, client, req, slot);
+	e->client = client;
+	e->req = req;
+	e->addr = *addr;
+	e->id = 0;
+	e->due = 0;
+	e->tries = 0;
+	e->heap_pos = SC_NO_HEAP;
+	e->len = len;
+	e->used = 1;
+	p->count++;
+	if (p->count > p->peak)
+		p->peak = p->count;
+	return e;
+}
+
+void
+sc_pending_remove(struct sc_pending *p, struct sc_pend *e)
+{
+	uint32_t slot = slot_of(p, e);
+
+	if (!e->used)
+		return;
+	heap_remove(p, e);
+	sc_table_del(&p->index, e->client, e->req);
+	free(e->value);
+	memset(e, 0, sizeof(*e));
+	e->next_free = p->free_head;
+	p->free_head = slot;
+	p->count--;
+}
+
+void
+sc_pending_schedule(struct sc_pending *p, struct sc_pend *e, int64_t due)
+{
+	e->due = due;
+	if (e->heap_pos == SC_NO_HEAP) {
+		heap_set(p, p->heap_len++, slot_of(p, e));
+		heap_up(p, e->heap_pos);
+	} else {
+		heap_down(p, e->heap_pos);
+		heap_up(p, e->heap_pos);
+	}
+}
+
+void
+sc_pending_stamped(struct sc_pending *p, struct sc_pend *e, uint64_t id)
+{
+	heap_remove(p, e);
+	e->id = id;
+	free(e->value);
+	e->value = NULL;
+}
+
+struct sc_pend *
+sc_pending_first(const struct sc_pending *p)
+{
+	return p->heap_len ? &p->e[p->heap[0]] : NULL;
+}

@@ -1,0 +1,411 @@
+/*
+ * seqcastd.c - the daemon: a thin libev shell around the protocol node.
+ *
+ * It owns two sockets (unicast: clients and peers, and every send; group:
+ * the multicast stream), one timer set to the node's next deadline and the
+ * signal watchers. Everything the protocol decides happens in node.c.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "seqcast/config.h"
+#include "seqcast/log.h"
+#include "seqcast/node.h"
+#include "seqcast/wire.h"
+
+#define RECV_BATCH 64       /* datagrams per recvmmsg */
+#define RECV_ROUNDS 16      /* recvmmsg calls per wakeup, then timers run */
+#define SOCKBUF (8 << 20)   /* wanted socket buffer size */
+
+struct shell {
+	struct ev_loop *loop;
+	struct sc_config conf;
+	struct sc_node node;
+	int ufd, gfd;               /* unicast and group sockets */
+	ev_io uw, gw;
+	ev_timer timer;
+	ev_signal sigint, sigterm;
+	uint64_t send_errors;
+	uint8_t bufs[RECV_BATCH][SC_RECV_MAX];
+};
+
+static int64_t
+shell_now(struct shell *s)
+{
+	return (int64_t)(ev_now(s->loop) * 1e6);
+}
+
+static void
+shell_send(void *ctx, const struct sockaddr_in *to, const void *buf,
+    size_t len)
+{
+	struct shell *s = ctx;
+	const struct sockaddr_in *dst = to ? to : &s->conf.group;
+
+	if (sendto(s->ufd, buf, len, 0, (const struct sockaddr *)dst,
+	    sizeof(*dst)) == -1) {
+		/* A full send buffer or an unreachable peer is a lost
+		 * datagram: the protocol repairs it; count and go on. */
+		s->send_errors++;
+		if (errno != EAGAIN && errno != ENOBUFS &&
+		    errno != ECONNREFUSED && s->send_errors % 1000 == 1)
+			sc_warn("sendto: %s", strerror(errno));
+	}
+}
+
+static void
+shell_rearm(struct shell *s)
+{
+	int64_t now = shell_now(s), due = sc_node_next_deadline(&s->node);
+	double after = due <= now ? 0 : (double)(due - now) / 1e6;
+
+	if (after > 1.0)
+		after = 1.0;
+	ev_timer_stop(s->loop, &s->timer);
+	ev_timer_set(&s->timer, after, 0.);
+	ev_timer_start(s->loop, &s->timer);
+}
+
+static void
+shell_drain(struct shell *s, int fd)
+{
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_in from[RECV_BATCH];
+	int round, i, got;
+
+	for (round = 0; round < RECV_ROUNDS; round++) {
+		for (i = 0; i < RECV_BATCH; i++) {
+			iov[i].iov_base = s->bufs[i];
+			iov[i].iov_len = SC_RECV_MAX;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		got = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (got == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNREFUSED)
+				sc_warn("recvmmsg: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < got; i++)
+			sc_node_receive(&s->node, shell_now(s), &from[i],
+			    s->bufs[i], msgs[i].msg_len);
+		if (got < RECV_BATCH)
+			break;
+	}
+	/* Idle (or enough for one wakeup): send what the batches hold, so a
+	 * lone entry goes out at once and a burst goes out packed. */
+	sc_node_flush(&s->node);
+}
+
+static void
+on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct shell *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	shell_drain(s, w->fd);
+	shell_rearm(s);
+}
+
+static void
+on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct shell *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	ev_now_update(s->loop);
+	sc_node_tick(&s->node, shell_now(s));
+	shell_rearm(s);
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	sc_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+set_bufsize(int fd, int opt, int force, int *got)
+{
+	int want = SOCKBUF;
+	socklen_t len = sizeof(*got);
+
+	/* As root, the *FORCE variant passes the rmem_max/wmem_max limits. */
+	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof(want)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, opt, got, &len) == -1)
+		*got = 0;
+}
+
+static int
+open_unicast(struct shell *s, const struct sc_server_conf *me,
+    struct in_addr ifaddr)
+{
+	unsigned char ttl = (unsigned char)s->conf.ttl, loop = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (const struct sockaddr *)&me->listen,
+	    sizeof(me->listen)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr,
+	    sizeof(ifaddr)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+	    sizeof(ttl)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
+	    sizeof(loop)) == -1) {
+		close(fd);
+		return -1;
+	}
+	set_bufsize(fd, SO_RCVBUF, SO_RCVBUFFORCE, &s->node.rcvbuf);
+	set_bufsize(fd, SO_SNDBUF, SO_SNDBUFFORCE, &s->node.sndbuf);
+	return fd;
+}
+
+static int
+open_group(struct shell *s, struct in_addr ifaddr)
+{
+	struct ip_mreqn mreq;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1,
+	    zero = 0, got;
+
+	if (fd == -1)
+		return -1;
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.imr_multiaddr = s->conf.group.sin_addr;
+	mreq.imr_address = ifaddr;
+	/* Several servers on one host share the group port; binding to the
+	 * group address keeps other groups' traffic on that port out, and
+	 * IP_MULTICAST_ALL=0 keeps out groups other sockets joined. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1 || bind(fd, (const struct sockaddr *)&s->conf.group,
+	    sizeof(s->conf.group)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
+	    sizeof(mreq)) == -1) {
+		close(fd);
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
+	    sizeof(zero));
+	set_bufsize(fd, SO_RCVBUF, SO_RCVBUFFORCE, &got);
+	if (got < s->node.rcvbuf || s->node.rcvbuf == 0)
+		s->node.rcvbuf = got;
+	return fd;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: seqcastd --config FILE --id N [options]\n"
+	    "       seqcastd --check-config --config FILE\n"
+	    "  -c, --config FILE    the cluster file\n"
+	    "  -i, --id N           which [server N] of the file this is\n"
+	    "  -n, --check-config   validate the file and exit\n"
+	    "  -f, --fault KEY=VAL  fault-injection key for this server\n"
+	    "                       (fault_in_drop=0.1, ...; repeatable)\n"
+	    "  -s, --set KEY=VAL    override any other key (repeatable)\n"
+	    "  -v, --verbose        debug logging\n"
+	    "  -q, --quiet          warnings and errors only\n"
+	    "Runs in the foreground, logs to stderr; SIGINT/SIGTERM stop it.\n");
+}
+
+struct opts {
+	const char *config;
+	long id;
+	int check;
+	int level;
+	const char *sets[64];
+	int nsets;
+};
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "set", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->id = -1;
+	o->level = SC_LOG_INFO;
+	while ((ch = getopt_long(argc, argv, "c:i:nf:s:vqh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'n': o->check = 1; break;
+		case 'v': o->level = SC_LOG_DEBUG; break;
+		case 'q': o->level = SC_LOG_WARN; break;
+		case 'h': usage(stdout); exit(0);
+		case 'i':
+			errno = 0;
+			o->id = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->id < 0 ||
+			    o->id >= SC_SERVERS_MAX) {
+				fprintf(stderr, "seqcastd: bad --id '%s'\n",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'f':
+		case 's':
+			if (o->nsets == 64)
+				return -1;
+			o->sets[o->nsets++] = optarg;
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->config == NULL || (!o->check && o->id < 0)) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_config(struct shell *s, const struct opts *o)
+{
+	char err[512];
+
+	if (sc_config_load(&s->conf, o->config, err, sizeof(err)) == -1) {
+		fprintf(stderr, "seqcastd: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < o->nsets; i++) {
+		if (sc_config_set(&s->conf, o->id < 0 ? 0 : (uint32_t)o->id,
+		    o->sets[i], err, sizeof(err)) == -1) {
+			fprintf(stderr, "seqcastd: %s\n", err);
+			return -1;
+		}
+	}
+	if (o->id >= (long)s->conf.nservers) {
+		fprintf(stderr, "seqcastd: %s has no [server %ld]\n",
+		    o->config, o->id);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+shell_start(struct shell *s, uint32_t id)
+{
+	const struct sc_server_conf *me = &s->conf.servers[id];
+	struct in_addr ifaddr = me->has_interface ? me->interface :
+	    s->conf.interface;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], i[INET_ADDRSTRLEN];
+
+	s->loop = EV_DEFAULT;
+	if (sc_node_init(&s->node, &s->conf, id, shell_send, s,
+	    (int64_t)(ev_time() * 1e6)) == -1) {
+		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
+		return -1;
+	}
+	inet_ntop(AF_INET, &me->listen.sin_addr, a, sizeof(a));
+	inet_ntop(AF_INET, &s->conf.group.sin_addr, g, sizeof(g));
+	inet_ntop(AF_INET, &ifaddr, i, sizeof(i));
+	if ((s->ufd = open_unicast(s, me, ifaddr)) == -1) {
+		sc_log(SC_LOG_ERROR, "cannot listen on %s:%u (interface %s): "
+		    "%s", a, ntohs(me->listen.sin_port), i, strerror(errno));
+		return -1;
+	}
+	if ((s->gfd = open_group(s, ifaddr)) == -1) {
+		sc_log(SC_LOG_ERROR, "cannot join group %s:%u on interface "
+		    "%s: %s", g, ntohs(s->conf.group.sin_port), i,
+		    strerror(errno));
+		return -1;
+	}
+	sc_info("%s on %s:%u, group %s:%u via %s, cluster %u, %u servers",
+	    s->node.coordinator ? "coordinator" : "member", a,
+	    ntohs(me->listen.sin_port), g, ntohs(s->conf.group.sin_port), i,
+	    s->conf.cluster_id, s->conf.nservers);
+	if (s->node.faulty)
+		sc_warn("fault injection is on for this server");
+	return 0;
+}
+
+static void
+shell_run(struct shell *s)
+{
+	ev_io_init(&s->uw, on_readable, s->ufd, EV_READ);
+	ev_io_init(&s->gw, on_readable, s->gfd, EV_READ);
+	ev_init(&s->timer, on_timer);
+	ev_signal_init(&s->sigint, on_signal, SIGINT);
+	ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+	s->uw.data = s->gw.data = s->timer.data = s;
+	ev_io_start(s->loop, &s->uw);
+	ev_io_start(s->loop, &s->gw);
+	ev_signal_start(s->loop, &s->sigint);
+	ev_signal_start(s->loop, &s->sigterm);
+	shell_rearm(s);
+	ev_run(s->loop, 0);
+	ev_io_stop(s->loop, &s->uw);
+	ev_io_stop(s->loop, &s->gw);
+	ev_timer_stop(s->loop, &s->timer);
+	ev_signal_stop(s->loop, &s->sigint);
+	ev_signal_stop(s->loop, &s->sigterm);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct shell s;
+	struct opts o;
+	char digest[33];
+
+	if (parse_args(argc, argv, &o) == -1)
+		return 2;
+	sc_tpl_hooks_install();
+	if (load_config(&s, &o) == -1)
+		return 1;
+	if (o.check) {
+		printf("%s: ok: cluster %u, %u servers, coordinator %u\n",
+		    o.config, s.conf.cluster_id, s.conf.nservers,
+		    s.conf.coordinator);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sc_log_init("seqcastd", (int)o.id, o.level);
+	s.ufd = s.gfd = -1;
+	if (shell_start(&s, (uint32_t)o.id) == -1)
+		return 1;
+	shell_run(&s);
+	sc_applog_digest(&s.node.log, digest);
+	sc_info("stopped: applied %llu entries, digest %s",
+	    (unsigned long long)s.node.log.count, digest);
+	close(s.ufd);
+	close(s.gfd);
+	sc_node_free(&s.node);
+	return 0;
+}

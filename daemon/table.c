@@ -1,0 +1,123 @@
+/*
+ * table.c - fixed-capacity (u64, u64) -> u64 hash table.
+ */
+#include <stdlib.h>
+
+#include "seqcast/table.h"
+
+static uint64_t
+table_hash(uint64_t k1, uint64_t k2)
+{
+	/* splitmix64 finaliser over both halves: client ids are random but
+	 * request numbers are sequential, so mix well. */
+	uint64_t x = k1 ^ (k2 * 0x9e3779b97f4a7c15ULL);
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+int
+sc_table_init(struct sc_table *t, uint32_t max)
+{
+	uint32_t n = 16;
+
+	if (max == 0 || max > (1u << 30))
+		return -1;
+	/* Keep the load factor at or below 1/2. */
+	while (n < 2 * max)
+		n <<= 1;
+	t->slots = calloc(n, sizeof(*t->slots));
+	if (t->slots == NULL)
+		return -1;
+	t->mask = n - 1;
+	t->count = 0;
+	t->max = max;
+	return 0;
+}
+
+void
+sc_table_free(struct sc_table *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->count = 0;
+}
+
+static uint32_t
+table_find(const struct sc_table *t, uint64_t k1, uint64_t k2, int *found)
+{
+	uint32_t i = (uint32_t)table_hash(k1, k2) & t->mask;
+
+	for (;;) {
+		const struct sc_table_slot *s = &t->slots[i];
+
+		if (!s->used) {
+			*found = 0;
+			return i;
+		}
+		if (s->k1 == k1 && s->k2 == k2) {
+			*found = 1;
+			return i;
+		}
+		i = (i + 1) & t->mask;
+	}
+}
+
+int
+sc_table_get(const struct sc_table *t, uint64_t k1, uint64_t k2,
+    uint64_t *value)
+{
+	int found;
+	uint32_t i = table_find(t, k1, k2, &found);
+
+	if (found && value != NULL)
+		*value = t->slots[i].value;
+	return found;
+}
+
+int
+sc_table_put(struct sc_table *t, uint64_t k1, uint64_t k2, uint64_t value)
+{
+	int found;
+	uint32_t i = table_find(t, k1, k2, &found);
+
+	if (!found) {
+		if (t->count >= t->max)
+			return -1;
+		t->slots[i].k1 = k1;
+		t->slots[i].k2 = k2;
+		t->slots[i].used = 1;
+		t->count++;
+	}
+	t->slots[i].value = value;
+	return 0;
+}
+
+int
+sc_table_del(struct sc_table *t, uint64_t k1, uint64_t k2)
+{
+	int found;
+	uint32_t hole = table_find(t, k1, k2, &found), i;
+
+	if (!found)
+		return 0;
+	t->slots[hole].used = 0;
+	t->count--;
+	/* Backward shift: move later members of the probe run into the hole
+	 * when their home slot is not between the hole and where they are. */
+	for (i = (hole + 1) & t->mask; t->slots[i].used; i = (i + 1) & t->mask) {
+		uint32_t home = (uint32_t)table_hash(t->slots[i].k1,
+		    t->slots[i].k2) & t->mask;
+
+		if (((i - home) & t->mask) >= ((i - hole) & t->mask)) {
+			t->slots[hole] = t->slots[i];
+			t->slots[i].used = 0;
+			hole = i;
+		}
+	}
+	return 1;
+}

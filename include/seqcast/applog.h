@@ -1,0 +1,45 @@
+/*
+ * applog.h - a server's applied log: entries 1..count in id order, and a
+ * running digest of them.
+ *
+ * The digest is BLAKE2b-128 (libsodium) over every applied record in order
+ * (id and length as big-endian u64/u32, then the value bytes): two servers
+ * with equal logs have equal digests, and a log that differs anywhere,
+ * even by one byte or one id, differs in digest.
+ */
+#ifndef SEQCAST_APPLOG_H
+#define SEQCAST_APPLOG_H
+
+#include <sodium.h>
+#include <stdint.h>
+
+#include "seqcast/wire.h"
+
+struct sc_logrec {
+	uint64_t client;
+	uint64_t req;
+	uint64_t off;      /* into the arena */
+	uint32_t len;
+};
+
+struct sc_applog {
+	struct sc_logrec *rec;    /* rec[id - 1] */
+	uint64_t count;           /* highest applied id */
+	uint64_t cap;
+	uint8_t *arena;           /* all values, back to back */
+	uint64_t arena_len, arena_cap;
+	crypto_generichash_state digest;
+};
+
+int sc_applog_init(struct sc_applog *l);
+void sc_applog_free(struct sc_applog *l);
+/* Append entry id == count + 1. -1 on a wrong id or no memory. */
+int sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
+    uint64_t req, const uint8_t *value, uint32_t len);
+/* Fill *out (id, client, req, value, len) for 1 <= id <= count. */
+int sc_applog_get(const struct sc_applog *l, uint64_t id,
+    struct sc_item *out);
+/* Hex digest of the log so far: 32 hex digits and a NUL. */
+void sc_applog_digest(const struct sc_applog *l, char hex[33]);
+
+#endif

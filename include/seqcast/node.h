@@ -1,0 +1,134 @@
+/*
+ * node.h - the protocol engine of one seqcast server.
+ *
+ * Events in, decisions out: the shell hands it each received datagram
+ * (sc_node_receive), calls sc_node_tick when sc_node_next_deadline comes,
+ * and sc_node_flush once it has drained its sockets; the node answers by
+ * calling the send function it was given. It never reads a clock (time is
+ * passed in, microseconds), never touches a socket, and holds every table
+ * bounded, so unit tests can run a whole cluster in one process over a
+ * simulated network.
+ */
+#ifndef SEQCAST_NODE_H
+#define SEQCAST_NODE_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seqcast/applog.h"
+#include "seqcast/config.h"
+#include "seqcast/fault.h"
+#include "seqcast/gap.h"
+#include "seqcast/holdback.h"
+#include "seqcast/pending.h"
+#include "seqcast/retx.h"
+#include "seqcast/seq.h"
+#include "seqcast/wire.h"
+
+/* Send one datagram: to == NULL means the cluster's multicast group. */
+typedef void (*sc_send_fn)(void *ctx, const struct sockaddr_in *to,
+    const void *buf, size_t len);
+
+#define SC_BATCHES 16        /* open output batches (per type, peer) */
+#define SC_BATCH_ITEMS 128   /* more than fit one datagram of any type */
+#define SC_DELAYED_MAX 4096  /* datagrams held by fault injection */
+#define SC_HOLD_MAX_US 50000 /* a reordered datagram waits at most this */
+
+struct sc_batch {
+	int type;                 /* 0 = free */
+	int to_group;
+	struct sockaddr_in to;
+	uint64_t a;               /* header scalar */
+	uint32_t count;
+	size_t size;              /* encoded size so far */
+	size_t arena_len;
+	struct sc_item items[SC_BATCH_ITEMS];
+	uint8_t arena[SC_DATAGRAM_MAX];
+};
+
+/* A datagram kept back by fault injection (delay or reorder). */
+struct sc_delayed {
+	int64_t when;             /* release time */
+	int dir;                  /* SC_IN or SC_OUT */
+	int held;                 /* reorder: release after the next one */
+	int to_group;
+	struct sockaddr_in addr;  /* from (in) or to (out) */
+	size_t len;
+	uint8_t *buf;
+};
+
+struct sc_node_stats {
+	uint64_t in[SC_TYPE_COUNT], out[SC_TYPE_COUNT];
+	uint64_t bytes_in, bytes_out;
+	uint64_t rejected[SC_REJ_COUNT];
+	uint64_t unexpected;      /* well-formed but not for us / bad sender */
+	uint64_t duplicates;      /* entries received again and dropped */
+	uint64_t far;             /* entries beyond the hold-back window */
+	uint64_t nacks_sent, nacks_received;
+	uint64_t retx_unicast, retx_multicast, retx_local, retx_skipped;
+	uint64_t gone_sent, gone_received, gone_ids;
+	uint64_t acks_sent, busy, too_large;
+	uint64_t forwards, reforwards, repeats;
+	uint64_t heartbeats_sent, reports_sent;
+	uint64_t log_suppressed;  /* log lines held back by rate limiting */
+};
+
+struct sc_node {
+	const struct sc_config *conf;
+	uint32_t id;
+	int64_t now;              /* time of the event being handled (us) */
+	int coordinator;          /* this server stamps ids */
+	struct sockaddr_in coord_addr;
+	sc_send_fn send;
+	void *send_ctx;
+
+	struct sc_decoder *dec;
+	struct sc_msg msg;
+
+	struct sc_seq seq;        /* coordinator only */
+	struct sc_retx retx;      /* coordinator only */
+	struct sc_applog log;
+	struct sc_hold hold;
+	struct sc_gaps gaps;
+	struct sc_pending pend;
+
+	struct sc_fault fault;
+	int faulty;               /* fault injection active */
+	struct sc_delayed delayed[SC_DELAYED_MAX];
+	uint32_t ndelayed;
+
+	struct sc_batch batch[SC_BATCHES];
+
+	int64_t next_heartbeat;
+	int64_t next_report;
+	uint64_t reported;        /* applied id in our last report */
+	int64_t fwd_retry_us;
+	int64_t retx_window_us;
+	int64_t log_next;         /* rate limit for warnings */
+	uint64_t gone_from;       /* first id we can never get (0 = none) */
+
+	int rcvbuf, sndbuf;       /* socket buffer sizes, set by the shell */
+	struct sc_node_stats st;
+	uint8_t tx[SC_REPLY_MAX]; /* encode buffer */
+};
+
+int sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
+    sc_send_fn send, void *ctx, int64_t now);
+void sc_node_free(struct sc_node *n);
+/* One received datagram (from: its source address). */
+void sc_node_receive(struct sc_node *n, int64_t now,
+    const struct sockaddr_in *from, const void *buf, size_t len);
+/* Run whatever is due at now (heartbeat, reports, NACKs, re-forwards,
+ * delayed datagrams), then flush. */
+void sc_node_tick(struct sc_node *n, int64_t now);
+/* Send every open batch (DATA, FWD, ACK, ...). */
+void sc_node_flush(struct sc_node *n);
+/* When sc_node_tick must next run. */
+int64_t sc_node_next_deadline(const struct sc_node *n);
+/* The stats as one JSON object; returns its length (or -1). */
+int sc_node_stats_json(const struct sc_node *n, char *buf, size_t len);
+/* Highest applied id. */
+uint64_t sc_node_applied(const struct sc_node *n);
+
+#endif

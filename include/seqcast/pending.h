@@ -1,0 +1,65 @@
+/*
+ * pending.h - requests a server has accepted from clients and not yet
+ * acknowledged: who to ACK, and (at a server that is not the coordinator)
+ * the forward to resend until the coordinator has stamped it.
+ *
+ * Keyed by (client id, request number). Re-forwards are due in a min-heap
+ * ordered by deadline, with exponential backoff per request. The table is
+ * bounded: when full, a new request is refused with BUSY and the client
+ * retries later.
+ */
+#ifndef SEQCAST_PENDING_H
+#define SEQCAST_PENDING_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "seqcast/table.h"
+
+#define SC_NO_HEAP UINT32_MAX
+
+struct sc_pend {
+	uint64_t client;
+	uint64_t req;
+	struct sockaddr_in addr;  /* where to send the ACK */
+	uint64_t id;              /* stamped id, 0 while unknown */
+	int64_t due;              /* next re-forward (us) */
+	uint32_t tries;           /* forwards sent */
+	uint32_t heap_pos;        /* in the retry heap, or SC_NO_HEAP */
+	uint32_t len;
+	uint8_t *value;           /* copy to re-forward; NULL once stamped */
+	uint32_t next_free;
+	uint8_t used;
+};
+
+struct sc_pending {
+	struct sc_pend *e;        /* slots */
+	uint32_t cap;
+	uint32_t count;
+	uint32_t free_head;
+	struct sc_table index;    /* (client, req) -> slot */
+	uint32_t *heap;           /* slots ordered by due */
+	uint32_t heap_len;
+	uint32_t peak;
+};
+
+int sc_pending_init(struct sc_pending *p, uint32_t cap);
+void sc_pending_free(struct sc_pending *p);
+/* The entry for (client, req), or NULL. */
+struct sc_pend *sc_pending_get(struct sc_pending *p, uint64_t client,
+    uint64_t req);
+/* A new entry (value copied when non-NULL), or NULL when full. */
+struct sc_pend *sc_pending_add(struct sc_pending *p, uint64_t client,
+    uint64_t req, const struct sockaddr_in *addr, const uint8_t *value,
+    uint32_t len);
+void sc_pending_remove(struct sc_pending *p, struct sc_pend *e);
+/* Schedule (or reschedule) a re-forward at due. */
+void sc_pending_schedule(struct sc_pending *p, struct sc_pend *e,
+    int64_t due);
+/* Stop re-forwarding (it has been stamped): frees the value copy. */
+void sc_pending_stamped(struct sc_pending *p, struct sc_pend *e,
+    uint64_t id);
+/* The entry with the earliest deadline, or NULL. */
+struct sc_pend *sc_pending_first(const struct sc_pending *p);
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * test_node.c - whole clusters in one process: real protocol nodes joined
+ * by a simulated network with virtual time, seeded loss, duplication and
+ * reordering, and simulated clients that retry like seqcast does.
+ *
+ * Every scenario ends with the same assertions: every server applied the
+ * same entries in the same order (equal digests, equal logs), ids are
+ * 1..N each once, every request sent is in the log exactly once with the
+ * value sent, and every id a client was told matches the log.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "seqcast/config.h"
+#include "seqcast/log.h"
+#include "seqcast/node.h"
+#include "seqcast/wire.h"
+
+#define MAXN 8
+#define MAXC 8
+#define CLIENT_PORT0 20000
+
+struct pkt {
+	int64_t when;
+	int dest;              /* node index, or MAXN + client index */
+	struct sockaddr_in from;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct sim;
+
+struct simnode {
+	struct sim *sim;
+	int idx;
+	struct sc_node node;
+};
+
+struct simclient {
+	int target;            /* node it talks to */
+	uint64_t client_id;
+	uint32_t total;        /* requests to make */
+	uint32_t next;         /* next request number to send first time */
+	uint64_t *acked_id;    /* [req] id from ACK, 0 = not yet */
+	int64_t *due;          /* [req] retry time, 0 = not sent */
+	uint32_t nacked;
+	struct sc_decoder *dec;
+};
+
+struct sim {
+	struct sc_config conf;
+	int n;
+	struct simnode nodes[MAXN];
+	struct simclient clients[MAXC];
+	int nclients;
+	struct pkt *q;         /* min-heap by when */
+	size_t qlen, qcap;
+	int64_t now;
+	uint64_t rng;
+	double loss;           /* network loss per delivery */
+	double dup;            /* network duplication */
+	int64_t jitter_us;     /* uniform extra latency: reorders */
+	uint64_t delivered, lost;
+};
+
+static uint64_t
+rnd(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+static double
+urand(struct sim *s)
+{
+	return (double)(rnd(s) >> 11) / 9007199254740992.0;
+}
+
+static void
+q_push(struct sim *s, struct pkt p)
+{
+	size_t i;
+
+	if (s->qlen == s->qcap) {
+		s->qcap = s->qcap ? 2 * s->qcap : 1024;
+		s->q = realloc(s->q, s->qcap * sizeof(*s->q));
+		assert_non_null(s->q);
+	}
+	i = s->qlen++;
+	s->q[i] = p;
+	while (i > 0 && s->q[(i - 1) / 2].when > s->q[i].when) {
+		struct pkt t = s->q[i];
+
+		s->q[i] = s->q[(i - 1) / 2];
+		s->q[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct pkt
+q_pop(struct sim *s)
+{
+	struct pkt top = s->q[0];
+	size_t i = 0;
+
+	s->q[0] = s->q[--s->qlen];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->qlen && s->q[l].when < s->q[m].when)
+			m = l;
+		if (r < s->qlen && s->q[r].when < s->q[m].when)
+			m = r;
+		if (m == i)
+			break;
+		struct pkt t = s->q[i];
+		s->q[i] = s->q[m];
+		s->q[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+static void
+net_send(struct sim *s, const struct sockaddr_in *from, int dest,
+    const void *buf, size_t len)
+{
+	int copies = 1, c;
+
+	if (urand(s) < s->loss) {
+		s->lost++;
+		return;
+	}
+	if (urand(s) < s->dup)
+		copies = 2;
+	for (c = 0; c < copies; c++) {
+		struct pkt p;
+
+		p.when = s->now + 50 + (s->jitter_us ? (int64_t)(rnd(s) %
+		    (uint64_t)s->jitter_us) : 0);
+		p.dest = dest;
+		p.from = *from;
+		p.len = len;
+		p.buf = malloc(len);
+		assert_non_null(p.buf);
+		memcpy(p.buf, buf, len);
+		q_push(s, p);
+	}
+}
+
+static int
+dest_of(struct sim *s, const struct sockaddr_in *to)
+{
+	int port = ntohs(to->sin_port);
+
+	for (int i = 0; i < s->n; i++)
+		if (s->conf.servers[i].listen.sin_port == to->sin_port)
+			return i;
+	if (port >= CLIENT_PORT0 && port < CLIENT_PORT0 + MAXC)
+		return MAXN + (port - CLIENT_PORT0);
+	return -1;
+}
+
+static void
+node_send_cb(void *ctx, const struct sockaddr_in *to, const void *buf,
+    size_t len)
+{
+	struct simnode *sn = ctx;
+	struct sim *s = sn->sim;
+	const struct sockaddr_in *from = &s->conf.servers[sn->idx].listen;
+	int d;
+
+	if (to == NULL) {
+		for (d = 0; d < s->n; d++)
+			net_send(s, from, d, buf, len);
+		return;
+	}
+	d = dest_of(s, to);
+	assert_true(d >= 0);
+	net_send(s, from, d, buf, len);
+}
+
+static void
+client_addr(int c, struct sockaddr_in *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(0x7f000001);
+	a->sin_port = htons((uint16_t)(CLIENT_PORT0 + c));
+}
+
+static char *
+value_of(uint64_t client_id, uint64_t req, char *buf, size_t len)
+{
+	snprintf(buf, len, "c%llx-r%llu", (unsigned long long)client_id,
+	    (unsigned long long)req);
+	return buf;
+}
+
+/* Send every request of client c that is new or due for a retry. */
+static void
+client_send(struct sim *s, int c)
+{
+	struct simclient *cl = &s->clients[c];
+	struct sc_item items[32];
+	char vals[32][40];
+	uint8_t buf[SC_DATAGRAM_MAX];
+	struct sc_msg m;
+	struct sockaddr_in from;
+	uint32_t k = 0, inflight = 0;
+	long len;
+
+	client_addr(c, &from);
+	memset(&m, 0, sizeof(m));
+	m.h.magic = SC_MAGIC;
+	m.h.version = SC_VERSION;
+	m.h.type = SC_ADD;
+	m.h.sender = SC_SENDER_CLIENT;
+	m.items = items;
+	for (uint32_t r = 1; r <= cl->total; r++) {
+		int fresh = (cl->due[r] == 0);
+
+		if (cl->acked_id[r])
+			continue;
+		if (fresh && inflight >= 64)
+			break;              /* window */
+		if (!fresh)
+			inflight++;
+		if (!fresh && cl->due[r] > s->now)
+			continue;
+		if (fresh)
+			inflight++;
+		memset(&items[k], 0, sizeof(items[k]));
+		items[k].client = cl->client_id;
+		items[k].req = r;
+		items[k].value = (const uint8_t *)value_of(cl->client_id, r,
+		    vals[k], sizeof(vals[k]));
+		items[k].len = (uint32_t)strlen(vals[k]);
+		cl->due[r] = s->now + 200000;
+		if (++k == 32) {
+			m.count = k;
+			len = sc_encode(&m, buf, sizeof(buf));
+			assert_true(len > 0);
+			net_send(s, &from, cl->target, buf, (size_t)len);
+			k = 0;
+		}
+	}
+	if (k > 0) {
+		m.count = k;
+		len = sc_encode(&m, buf, sizeof(buf));
+		assert_true(len > 0);
+		net_send(s, &from, cl->target, buf, (size_t)len);
+	}
+}
+
+static void
+client_receive(struct sim *s, int c, const struct pkt *p)
+{
+	struct simclient *cl = &s->clients[c];
+	struct sc_msg m;
+
+	assert_int_equal(sc_decode(cl->dec, p->buf, p->len,
+	    s->conf.cluster_id, &m), SC_REJ_NONE);
+	assert_int_equal(m.h.type, SC_ACK);
+	for (uint32_t i = 0; i < m.count; i++) {
+		const struct sc_item *it = &m.items[i];
+
+		assert_int_equal(it->client, cl->client_id);
+		assert_true(it->req >= 1 && it->req <= cl->total);
+		if (it->status != SC_OK)
+			continue;          /* busy: retried on its timer */
+		if (cl->acked_id[it->req] == 0) {
+			cl->acked_id[it->req] = it->id;
+			cl->nacked++;
+		} else {
+			/* A repeated ACK must carry the same id. */
+			assert_int_equal(cl->acked_id[it->req], it->id);
+		}
+	}
+}
+
+static const char *base_conf =
+    "[cluster]\nid = 7\ngroup = 239.255.1.1:5000\ncoordinator = 0\n"
+    "heartbeat_ms = 20\n";
+
+static void
+sim_init(struct sim *s, int n, const char *extra, uint64_t seed)
+{
+	char text[4096], err[256];
+	size_t off;
+
+	memset(s, 0, sizeof(*s));
+	off = (size_t)snprintf(text, sizeof(text), "%s%s", base_conf,
+	    extra ? extra : "");
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "[server %d]\nlisten = 127.0.0.1:%d\n", i, 4400 + i);
+	if (sc_config_parse(&s->conf, text, "sim.conf", err, sizeof(err)) ==
+	    -1)
+		fail_msg("config: %s", err);
+	s->n = n;
+	s->rng = seed * 2654435761u + 1;
+	for (int i = 0; i < n; i++) {
+		s->nodes[i].sim = s;
+		s->nodes[i].idx = i;
+		assert_int_equal(sc_node_init(&s->nodes[i].node, &s->conf,
+		    (uint32_t)i, node_send_cb, &s->nodes[i], 0), 0);
+	}
+}
+
+static void
+sim_client(struct sim *s, int target, uint32_t total)
+{
+	struct simclient *cl = &s->clients[s->nclients++];
+
+	cl->target = target;
+	cl->client_id = 0x1000 + (uint64_t)s->nclients * 0x10001;
+	cl->total = total;
+	cl->acked_id = calloc(total + 1, sizeof(uint64_t));
+	cl->due = calloc(total + 1, sizeof(int64_t));
+	cl->dec = sc_decoder_new();
+	assert_non_null(cl->acked_id);
+	assert_non_null(cl->dec);
+}
+
+static int
+sim_done(struct sim *s, uint64_t total)
+{
+	for (int c = 0; c < s->nclients; c++)
+		if (s->clients[c].nacked < s->clients[c].total)
+			return 0;
+	for (int i = 0; i < s->n; i++)
+		if (sc_node_applied(&s->nodes[i].node) < total)
+			return 0;
+	return 1;
+}
+
+/* Run until every client is acked and every node applied total, or the
+ * virtual time limit. Returns the virtual time taken (us). */
+static int64_t
+sim_run(struct sim *s, uint64_t total, int64_t limit_us)
+{
+	int64_t next_client = 0;
+
+	while (!sim_done(s, total) && s->now < limit_us) {
+		int64_t t = next_client;
+
+		for (int i = 0; i < s->n; i++) {
+			int64_t d = sc_node_next_deadline(&s->nodes[i].node);
+			if (d < t)
+				t = d;
+		}
+		if (s->qlen > 0 && s->q[0].when < t)
+			t = s->q[0].when;
+		if (t > s->now)
+			s->now = t;
+		while (s->qlen > 0 && s->q[0].when <= s->now) {
+			struct pkt p = q_pop(s);
+
+			s->delivered++;
+			if (p.dest < MAXN)
+				sc_node_receive(&s->nodes[p.dest].node, s->now,
+				    &p.from, p.buf, p.len);
+			else
+				client_receive(s, p.dest - MAXN, &p);
+			free(p.buf);
+		}
+		for (int i = 0; i < s->n; i++) {
+			struct sc_node *nd = &s->nodes[i].node;
+
+			sc_node_flush(nd);
+			if (sc_node_next_deadline(nd) <= s->now)
+				sc_node_tick(nd, s->now);
+		}
+		if (s->now >= next_client) {
+			for (int c = 0; c < s->nclients; c++)
+				client_send(s, c);
+			next_client = s->now + 1000;
+		}
+	}
+	return s->now;
+}
+
+/* The assertions every scenario ends with. */
+static void
+sim_check(struct sim *s, uint64_t total)
+{
+	char d0[33], d[33];
+	const struct sc_applog *l0 = &s->nodes[0].node.log;
+	uint8_t *seen = calloc(total + 1, 1);
+
+	assert_non_null(seen);
+	sc_applog_digest(l0, d0);
+	for (int i = 0; i < s->n; i++) {
+		const struct sc_applog *l = &s->nodes[i].node.log;
+
+		assert_int_equal(l->count, total);
+		sc_applog_digest(l, d);
+		assert_string_equal(d, d0);
+		for (uint64_t id = 1; id <= total; id++) {
+			struct sc_item a, b;
+
+			assert_int_equal(sc_applog_get(l, id, &a), 0);
+			assert_int_equal(sc_applog_get(l0, id, &b), 0);
+			assert_int_equal(a.client, b.client);
+			assert_int_equal(a.req, b.req);
+			assert_int_equal(a.len, b.len);
+			assert_memory_equal(a.value, b.value, a.len);
+		}
+	}
+	/* Every request of every client is in the log once, with its value
+	 * and the id its client was told. */
+	for (int c = 0; c < s->nclients; c++) {
+		struct simclient *cl = &s->clients[c];
+
+		for (uint64_t r = 1; r <= cl->total; r++) {
+			uint64_t id = cl->acked_id[r];
+			struct sc_item e;
+			char v[40];
+
+			assert_true(id >= 1 && id <= total);
+			assert_int_equal(seen[id], 0);
+			seen[id] = 1;
+			assert_int_equal(sc_applog_get(l0, id, &e), 0);
+			assert_int_equal(e.client, cl->client_id);
+			assert_int_equal(e.req, r);
+			value_of(cl->client_id, r, v, sizeof(v));
+			assert_int_equal(e.len, strlen(v));
+			assert_memory_equal(e.value, v, e.len);
+		}
+	}
+	free(seen);
+}
+
+static void
+sim_free(struct sim *s)
+{
+	for (int i = 0; i < s->n; i++)
+		sc_node_free(&s->nodes[i].node);
+	for (int c = 0; c < s->nclients; c++) {
+		free(s->clients[c].acked_id);
+		free(s->clients[c].due);
+		sc_decoder_free(s->clients[c].dec);
+	}
+	while (s->qlen > 0)
+		free(q_pop(s).buf);
+	free(s->q);
+}
+
+static uint64_t
+stat_sum(struct sim *s, size_t off)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < s->n; i++)
+		sum += *(const uint64_t *)((const char *)&s->nodes[i].node.st +
+		    off);
+	return sum;
+}
+
+/* Three servers, clients on every server, a perfect network. */
+static void
+test_lossless(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 1);
+	sim_client(&s, 0, 1000);
+	sim_client(&s, 1, 2000);
+	sim_client(&s, 2, 2000);
+	sim_run(&s, 5000, 60 * 1000000LL);
+	sim_check(&s, 5000);
+	/* Nothing was lost, so nothing was asked for again. */
+	assert_int_equal(stat_sum(&s, offsetof(struct sc_node_stats,
+	    nacks_sent)), 0);
+	sim_free(&s);
+}
+
+static void
+run_lossy(double loss, double dup, int64_t jitter, uint64_t seed, int n,
+    uint32_t per_client)
+{
+	static struct sim s;
+	uint64_t total = 0;
+
+	sim_init(&s, n, NULL, seed);
+	s.loss = loss;
+	s.dup = dup;
+	s.jitter_us = jitter;
+	for (int c = 0; c < n; c++) {
+		sim_client(&s, c, per_client);
+		total += per_client;
+	}
+	int64_t took = sim_run(&s, total, 600 * 1000000LL);
+
+	sim_check(&s, total);
+	print_message("  loss %.0f%% dup %.0f%% jitter %lldus, %d servers: "
+	    "%llu entries in %.2f s virtual; %llu datagrams lost, %llu NACKs, "
+	    "%llu retransmitted (%llu multicast)\n", loss * 100, dup * 100,
+	    (long long)jitter, n, (unsigned long long)total, took / 1e6,
+	    (unsigned long long)s.lost, (unsigned long long)stat_sum(&s,
+	    offsetof(struct sc_node_stats, nacks_sent)),
+	    (unsigned long long)(s.nodes[0].node.st.retx_unicast +
+	    s.nodes[0].node.st.retx_multicast),
+	    (unsigned long long)s.nodes[0].node.st.retx_multicast);
+	if (loss > 0) {
+		assert_true(stat_sum(&s, offsetof(struct sc_node_stats,
+		    nacks_sent)) > 0);
+		assert_true(s.nodes[0].node.st.retx_unicast +
+		    s.nodes[0].node.st.retx_multicast > 0);
+	}
+	sim_free(&s);
+}
+
+static void test_loss_10(void **st) { (void)st; run_lossy(0.10, 0, 0, 2, 3, 1500); }
+static void test_loss_30(void **st) { (void)st; run_lossy(0.30, 0, 0, 3, 3, 1000); }
+static void test_loss_50(void **st) { (void)st; run_lossy(0.50, 0, 0, 4, 3, 500); }
+static void test_dup_reorder(void **st) { (void)st; run_lossy(0.0, 0.2, 2000, 5, 3, 1500); }
+static void test_everything_5(void **st) { (void)st; run_lossy(0.2, 0.2, 1000, 6, 5, 400); }
+
+/* The daemon's own fault injection (per server, per direction). */
+static void
+test_injected_faults(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	sim_init(&s, 3, "fault_in_drop = 0.2\nfault_in_dup = 0.1\n"
+	    "fault_in_reorder = 0.1\nfault_in_delay = 0.05\n"
+	    "fault_delay_ms = 3\nfault_out_drop = 0.05\nfault_seed = 9\n", 7);
+	sim_client(&s, 0, 600);
+	sim_client(&s, 1, 600);
+	sim_client(&s, 2, 600);
+	sim_run(&s, 1800, 600 * 1000000LL);
+	sim_check(&s, 1800);
+	assert_true(s.nodes[1].node.fault.n.dropped[SC_IN] > 0);
+	assert_true(s.nodes[1].node.fault.n.duplicated[SC_IN] > 0);
+	assert_true(s.nodes[1].node.fault.n.reordered[SC_IN] > 0);
+	assert_true(s.nodes[1].node.fault.n.delayed[SC_IN] > 0);
+	sim_free(&s);
+}
+
+/* Server 2 loses every DATA after id 300: only the heartbeat can tell it
+ * the tail exists; it must still converge. */
+static void
+test_tail_loss(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 8);
+	s.nodes[2].node.fault.conf.drop_data_above = 300;
+	s.nodes[2].node.faulty = 1;
+	sim_client(&s, 0, 500);
+	sim_run(&s, 500, 60 * 1000000LL);
+	sim_check(&s, 500);
+	assert_true(s.nodes[2].node.st.nacks_sent > 0);
+	assert_true(s.nodes[2].node.fault.n.dropped[SC_IN] > 0);
+	assert_int_equal(s.nodes[1].node.st.nacks_sent, 0);
+	sim_free(&s);
+}
+
+/* A store too small for what a dead server never acknowledges evicts,
+ * and a request for an evicted entry gets an explicit GONE. */
+static void
+test_gone(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	sim_init(&s, 3, "store_bytes = 4096\n", 9);
+	/* Server 2 hears nothing for a while: it is "down". */
+	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
+	s.nodes[2].node.faulty = 1;
+	sim_client(&s, 0, 300);
+	/* Servers 0 and 1 get everything; server 2 never does. */
+	sim_run(&s, UINT64_MAX, 5000000);
+	assert_int_equal(s.nodes[1].node.log.count, 300);
+	assert_true(s.nodes[0].node.retx.evicted > 0);
+	s.nodes[2].node.faulty = 0;   /* back up */
+	sim_run(&s, UINT64_MAX, s.now + 2000000);
+	assert_true(s.nodes[2].node.st.gone_received > 0);
+	assert_true(s.nodes[0].node.st.gone_sent > 0);
+	assert_true(s.nodes[2].node.gone_from >= 1);
+	assert_true(s.nodes[2].node.log.count < 300);
+	sim_free(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lossless),
+		cmocka_unit_test(test_loss_10),
+		cmocka_unit_test(test_loss_30),
+		cmocka_unit_test(test_loss_50),
+		cmocka_unit_test(test_dup_reorder),
+		cmocka_unit_test(test_everything_5),
+		cmocka_unit_test(test_injected_faults),
+		cmocka_unit_test(test_tail_loss),
+		cmocka_unit_test(test_gone),
+	};
+
+	sc_log_init("test_node", -1, SC_LOG_ERROR);
+	sc_tpl_hooks_install();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
