@@ -23,7 +23,7 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 HDRS     = $(wildcard include/seqcast/*.h)
 
-all: $(BUILD)/seqcastd $(BUILD)/seqcast
+all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -36,6 +36,9 @@ $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a

@@ -1,0 +1,177 @@
+/*
+ * seqcast-noise - send hostile datagrams at a seqcast server or group, for
+ * robustness tests: random bytes, valid datagrams of every type truncated
+ * at a random length, and valid datagrams with random bytes flipped.
+ *
+ *   seqcast-noise --to ADDR:PORT [--count N] [--seconds S] [--seed X]
+ *                 [--cluster N] [--kind random|truncated|mutated|all]
+ *
+ * Bounded by count and time, and it stops by itself. It refuses any
+ * destination outside 127.0.0.0/8 and 239.255.0.0/16 unless given
+ * --any-destination (for addresses inside network namespaces a test made
+ * itself); multicast goes out with TTL 1.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seqcast/config.h"
+#include "seqcast/wire.h"
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t
+next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A valid datagram of a random type, with random fields. */
+static size_t
+valid(uint8_t *buf, size_t cap, uint32_t cluster)
+{
+	struct sc_item items[8];
+	uint8_t vals[8][64];
+	struct sc_msg m;
+	long len;
+	int t = 1 + (int)(next() % (SC_TYPE_COUNT - 1));
+
+	memset(&m, 0, sizeof(m));
+	memset(items, 0, sizeof(items));
+	m.h.magic = SC_MAGIC;
+	m.h.version = SC_VERSION;
+	m.h.type = (uint8_t)t;
+	m.h.cluster = cluster;
+	m.h.sender = (uint32_t)(next() % 4);
+	m.a = next() % 100000;
+	m.b = next() % 100;
+	m.count = (uint32_t)(next() % 8);
+	m.items = items;
+	m.text = "{\"noise\":1}";
+	for (uint32_t i = 0; i < m.count; i++) {
+		items[i].id = next() % 100000;
+		items[i].client = next();
+		items[i].req = next() % 1000;
+		items[i].first = next() % 100000;
+		items[i].last = items[i].first + next() % 1000;
+		items[i].len = (uint32_t)(next() % sizeof(vals[i]));
+		for (uint32_t k = 0; k < items[i].len; k++)
+			vals[i][k] = (uint8_t)next();
+		items[i].value = vals[i];
+	}
+	len = sc_encode(&m, buf, cap);
+	return len > 0 ? (size_t)len : 0;
+}
+
+static size_t
+make(const char *kind, uint8_t *buf, size_t cap, uint32_t cluster)
+{
+	size_t len;
+	int k = strcmp(kind, "random") == 0 ? 0 :
+	    strcmp(kind, "truncated") == 0 ? 1 :
+	    strcmp(kind, "mutated") == 0 ? 2 : (int)(next() % 3);
+
+	if (k == 0) {
+		len = next() % 1500;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)next();
+		return len;
+	}
+	len = valid(buf, cap, cluster);
+	if (len == 0)
+		return 0;
+	if (k == 1)
+		return next() % len;
+	for (int f = 1 + (int)(next() % 4); f > 0; f--)
+		buf[next() % len] ^= (uint8_t)(1 + next() % 255);
+	return len;
+}
+
+static int
+allowed(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return (h >> 24) == 127 || (h >> 16) == ((239u << 8) | 255u);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "any-destination", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sockaddr_in to;
+	const char *kind = "all";
+	long count = 10000;
+	double seconds = 10;
+	uint32_t cluster = 1;
+	int ch, any = 0, have_to = 0, fd;
+	unsigned char ttl = 1;
+	uint8_t buf[SC_RECV_MAX];
+	struct timespec t0, t;
+	long sent = 0;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 't': have_to = sc_parse_addr(optarg, &to) == 0; break;
+		case 'n': count = atol(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		case 'r': rng = strtoull(optarg, NULL, 0) | 1; break;
+		case 'c': cluster = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'k': kind = optarg; break;
+		case 'A': any = 1; break;
+		default: goto usage;
+		}
+	}
+	if (!have_to || count <= 0 || seconds <= 0)
+		goto usage;
+	if (!any && !allowed(to.sin_addr)) {
+		fprintf(stderr, "seqcast-noise: refusing a destination outside "
+		    "127.0.0.0/8 and 239.255.0.0/16\n");
+		return 2;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+	    sizeof(ttl)) == -1) {
+		perror("seqcast-noise: socket");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (sent = 0; sent < count; sent++) {
+		size_t len = make(kind, buf, sizeof(buf), cluster);
+
+		(void)sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+		    sizeof(to));
+		if (sent % 256 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((double)(t.tv_sec - t0.tv_sec) +
+			    (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > seconds)
+				break;
+			usleep(200);    /* do not starve the receivers */
+		}
+	}
+	printf("%ld\n", sent);
+	return 0;
+usage:
+	fprintf(stderr, "usage: seqcast-noise --to ADDR:PORT [--count N] "
+	    "[--seconds S] [--seed X] [--cluster N] "
+	    "[--kind random|truncated|mutated|all] [--any-destination]\n");
+	return 2;
+}
