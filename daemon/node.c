@@ -405,12 +405,26 @@ handle_stats_req(struct sc_node *n, const struct sockaddr_in *from)
 }
 
 /* Who may send what: server-to-server messages must name a server of
- * this cluster, and only the coordinator multicasts entries. */
+ * this cluster and come from that server's own address (every server
+ * sends from its listen socket), and only the coordinator multicasts
+ * entries. Not authentication (a LAN host can forge a source address;
+ * that needs the shared key), but stray and garbage datagrams stop here. */
 static int
-sender_ok(const struct sc_node *n, const struct sc_msg *m)
+sender_ok(const struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *m)
 {
 	uint32_t s = m->h.sender;
 
+	if (!is_client_request(m->h.type)) {
+		const struct sockaddr_in *a;
+
+		if (s >= n->conf->nservers)
+			return 0;
+		a = node_server_addr(n, s);
+		if (from->sin_addr.s_addr != a->sin_addr.s_addr ||
+		    from->sin_port != a->sin_port)
+			return 0;
+	}
 	switch (m->h.type) {
 	case SC_ADD: case SC_LOG_REQ: case SC_STATS_REQ:
 		return 1;
@@ -430,7 +444,7 @@ node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
     const struct sc_msg *m)
 {
 	n->st.in[m->h.type]++;
-	if (!sender_ok(n, m)) {
+	if (!sender_ok(n, from, m)) {
 		n->st.unexpected++;
 		node_warn(n, now, "unexpected %s datagram from sender %u",
 		    sc_type_name(m->h.type), m->h.sender);
