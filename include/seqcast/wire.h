@@ -43,6 +43,9 @@
 #define SC_VALUE_MAX     1024
 /* Most items one decoded message holds (bounded by SC_RECV_MAX anyway). */
 #define SC_ITEMS_MAX     4096
+/* Longest STATS_REPLY text: the reply fits SC_REPLY_MAX exactly (the
+ * "s" image adds 14 bytes: "tpl", flags, size, "s\0", length word). */
+#define SC_TEXT_MAX      (SC_REPLY_MAX - SC_HEADER_LEN - 14)
 
 enum sc_type {
 	SC_ADD = 1,      /* client -> server: A(UUB) requests */
@@ -150,6 +153,9 @@ long sc_encode(const struct sc_msg *m, void *buf, size_t cap);
 size_t sc_encoded_size(int type, const struct sc_item *items, uint32_t count);
 /* Bytes one more item adds to a message of this type. */
 size_t sc_item_size(int type, const struct sc_item *item);
+/* Exact encoded size of m, STATS_REPLY text included (sc_encoded_size()
+ * counts an empty text for it). 0 for an unknown type. */
+size_t sc_msg_size(const struct sc_msg *m);
 
 /* Install tpl hooks that never exit or print (call once at start-up;
  * sc_decode calls it too). */

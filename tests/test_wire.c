@@ -1,0 +1,1498 @@
+/*
+ * test_wire.c - the datagram codec: round trips, exact sizes, every
+ * rejection reason, hand-built hostile tpl images, random mutations and
+ * libtpl's fatal paths under injected out-of-memory.
+ *
+ * "test_wire --write-corpus DIR" writes the fuzzer's seed corpus instead
+ * of running the tests (one valid datagram per type, plus regressions).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <tpl.h>
+
+#include "seqcast/wire.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_LSAN 1
+#endif
+#endif
+#ifdef HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+extern tpl_hook_t tpl_hook;
+
+#define CLUSTER 0x0c105735u
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rnd(void)
+{
+	/* xorshift64*: deterministic, so failures reproduce */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t
+rnd_below(uint32_t n)
+{
+	return (uint32_t)(rnd() % n);
+}
+
+/* A message and the storage it points at. */
+struct tmsg {
+	struct sc_msg m;
+	struct sc_item items[SC_ITEMS_MAX];
+	uint8_t vals[SC_RECV_MAX];
+	char text[SC_TEXT_MAX + 2];
+};
+
+static struct tmsg tm;
+static uint8_t dgram[SC_RECV_MAX + 64];
+static uint8_t dgram2[SC_RECV_MAX + 64];
+
+/* Body shapes, as the test knows them (independently of wire.c). */
+enum { K_REQ, K_ENTRY, K_ACK, K_PAIR, K_RANGE, K_TEXT };
+
+static int
+kind(int type)
+{
+	switch (type) {
+	case SC_ADD: case SC_FWD:
+		return K_REQ;
+	case SC_DATA: case SC_RETX: case SC_LOG_REPLY:
+		return K_ENTRY;
+	case SC_ACK: case SC_STAMPED:
+		return K_ACK;
+	case SC_NACK: case SC_GONE:
+		return K_RANGE;
+	case SC_STATS_REPLY:
+		return K_TEXT;
+	default:
+		return K_PAIR;
+	}
+}
+
+static const char *
+kind_fmt(int k)
+{
+	static const char *f[] = { "A(UUB)", "UA(UUUB)", "A(UUUi)", "UU",
+	    "UA(UU)", "s" };
+	return f[k];
+}
+
+static int
+has_items(int type)
+{
+	int k = kind(type);
+
+	return k == K_REQ || k == K_ENTRY || k == K_ACK || k == K_RANGE;
+}
+
+static int
+has_value(int type)
+{
+	return kind(type) == K_REQ || kind(type) == K_ENTRY;
+}
+
+static int
+host_big(void)
+{
+	uint16_t x = 1;
+
+	return *(uint8_t *)&x == 0;
+}
+
+/* Fill t with a random message of this type: only the fields the type
+ * carries are set, the rest stay zero as the decoder leaves them. */
+static void
+random_msg(struct tmsg *t, int type, uint32_t nitems, uint32_t maxval)
+{
+	struct sc_item *it;
+	size_t used = 0;
+	uint32_t i, j;
+	int k = kind(type);
+
+	memset(&t->m, 0, sizeof(t->m));
+	t->m.h.magic = SC_MAGIC;
+	t->m.h.version = SC_VERSION;
+	t->m.h.type = type;
+	t->m.h.flags = rnd_below(3) == 0 ? (uint16_t)rnd() : 0;
+	t->m.h.cluster = CLUSTER;
+	t->m.h.sender = rnd_below(2) ? SC_SENDER_CLIENT : rnd_below(64);
+	t->m.h.epoch = (uint32_t)rnd();
+	t->m.items = t->items;
+	if (k == K_ENTRY || k == K_RANGE || k == K_PAIR)
+		t->m.a = rnd();
+	if (k == K_PAIR)
+		t->m.b = rnd();
+	if (k == K_TEXT) {
+		j = rnd_below(maxval + 1);
+		for (i = 0; i < j; i++)
+			t->text[i] = (char)(' ' + rnd_below(95));
+		t->text[j] = '\0';
+		t->m.text = t->text;
+		return;
+	}
+	if (!has_items(type))
+		return;
+	for (i = 0; i < nitems; i++) {
+		it = &t->items[i];
+		memset(it, 0, sizeof(*it));
+		switch (k) {
+		case K_REQ:
+		case K_ENTRY:
+			if (k == K_ENTRY)
+				it->id = rnd();
+			it->client = rnd();
+			it->req = rnd();
+			it->len = rnd_below(maxval + 1);
+			if (it->len > SC_VALUE_MAX)
+				it->len = SC_VALUE_MAX;
+			if (used + it->len > sizeof(t->vals))
+				it->len = 0;
+			for (j = 0; j < it->len; j++)
+				t->vals[used + j] = (uint8_t)rnd();
+			it->value = it->len > 0 || rnd_below(2) ?
+			    t->vals + used : NULL;
+			used += it->len;
+			break;
+		case K_ACK:
+			it->client = rnd();
+			it->req = rnd();
+			it->id = rnd();
+			it->status = (int32_t)rnd();
+			break;
+		case K_RANGE:
+			it->first = rnd();
+			it->last = rnd();
+			break;
+		}
+	}
+	t->m.count = nitems;
+}
+
+/* Equality of what a message carries; 0 if equal. */
+static int
+msg_diff(const struct sc_msg *x, const struct sc_msg *y)
+{
+	const struct sc_item *a, *b;
+	uint32_t i;
+
+	if (x->h.type != y->h.type || x->h.flags != y->h.flags ||
+	    x->h.cluster != y->h.cluster || x->h.sender != y->h.sender ||
+	    x->h.epoch != y->h.epoch)
+		return 1;
+	if (x->a != y->a || x->b != y->b)
+		return 2;
+	if (kind(x->h.type) == K_TEXT) {
+		if (strcmp(x->text != NULL ? x->text : "",
+		    y->text != NULL ? y->text : "") != 0)
+			return 3;
+		return 0;
+	}
+	if (!has_items(x->h.type))
+		return 0;
+	if (x->count != y->count)
+		return 4;
+	for (i = 0; i < x->count; i++) {
+		a = &x->items[i];
+		b = &y->items[i];
+		if (a->id != b->id || a->client != b->client ||
+		    a->req != b->req || a->first != b->first ||
+		    a->last != b->last || a->status != b->status ||
+		    a->len != b->len)
+			return 5;
+		if (a->len > 0 && memcmp(a->value, b->value, a->len) != 0)
+			return 6;
+	}
+	return 0;
+}
+
+/* Decode a copy in an exact-size heap block, so that ASan sees any read
+ * past the datagram. */
+static int
+decode_exact(struct sc_decoder *d, const void *buf, size_t len,
+    uint32_t cluster, struct sc_msg *out)
+{
+	void *copy = malloc(len > 0 ? len : 1);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, buf, len);
+	rc = sc_decode(d, copy, len, cluster, out);
+	free(copy);
+	return rc;
+}
+
+/* ---- a reference image writer, independent of wire.c and libtpl ---- */
+
+struct iw {
+	uint8_t *p;
+	size_t n;
+	int big;
+};
+
+static void
+iw_raw(struct iw *w, const void *p, size_t n)
+{
+	if (n > 0)
+		memcpy(w->p + w->n, p, n);
+	w->n += n;
+}
+
+static void
+iw_u32(struct iw *w, uint32_t v)
+{
+	uint8_t b[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		b[w->big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+	iw_raw(w, b, 4);
+}
+
+static void
+iw_u64(struct iw *w, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[w->big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
+	iw_raw(w, b, 8);
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* Header for a body of body_len bytes. */
+static void
+ref_header(uint8_t *p, const struct sc_header *h, uint32_t body_len)
+{
+	put_be32(p, SC_MAGIC);
+	p[4] = SC_VERSION;
+	p[5] = h->type;
+	p[6] = h->flags >> 8;
+	p[7] = (uint8_t)h->flags;
+	put_be32(p + 8, h->cluster);
+	put_be32(p + 12, h->sender);
+	put_be32(p + 16, h->epoch);
+	put_be32(p + 20, body_len);
+}
+
+/* The image tpl would write for m, in either byte order. */
+static size_t
+ref_image(const struct sc_msg *m, int big, uint8_t *out)
+{
+	struct iw w = { out, 0, big };
+	const struct sc_item *it;
+	const char *fmt = kind_fmt(kind(m->h.type)), *t;
+	size_t n;
+	uint8_t flags;
+	uint32_t i;
+	int k = kind(m->h.type);
+
+	flags = (big ? 1 : 0) | (k == K_TEXT ? 2 : 0);
+	iw_raw(&w, "tpl", 3);
+	iw_raw(&w, &flags, 1);
+	iw_u32(&w, 0);
+	iw_raw(&w, fmt, strlen(fmt) + 1);
+	if (k == K_ENTRY || k == K_RANGE || k == K_PAIR)
+		iw_u64(&w, m->a);
+	if (k == K_PAIR)
+		iw_u64(&w, m->b);
+	if (k == K_TEXT) {
+		t = m->text != NULL ? m->text : "";
+		iw_u32(&w, (uint32_t)strlen(t) + 1);
+		iw_raw(&w, t, strlen(t));
+	}
+	if (has_items(m->h.type))
+		iw_u32(&w, m->count);
+	for (i = 0; has_items(m->h.type) && i < m->count; i++) {
+		it = &m->items[i];
+		switch (k) {
+		case K_REQ:
+			iw_u64(&w, it->client);
+			iw_u64(&w, it->req);
+			iw_u32(&w, it->len);
+			iw_raw(&w, it->value, it->len);
+			break;
+		case K_ENTRY:
+			iw_u64(&w, it->id);
+			iw_u64(&w, it->client);
+			iw_u64(&w, it->req);
+			iw_u32(&w, it->len);
+			iw_raw(&w, it->value, it->len);
+			break;
+		case K_ACK:
+			iw_u64(&w, it->client);
+			iw_u64(&w, it->req);
+			iw_u64(&w, it->id);
+			iw_u32(&w, (uint32_t)it->status);
+			break;
+		case K_RANGE:
+			iw_u64(&w, it->first);
+			iw_u64(&w, it->last);
+			break;
+		}
+	}
+	n = w.n;
+	w.n = 4;		/* the size field, now that it is known */
+	iw_u32(&w, (uint32_t)n);
+	return n;
+}
+
+static size_t
+ref_datagram(const struct sc_msg *m, int big, uint8_t *out)
+{
+	size_t n = ref_image(m, big, out + SC_HEADER_LEN);
+
+	ref_header(out, &m->h, (uint32_t)n);
+	return SC_HEADER_LEN + n;
+}
+
+/* Hand-built images: preamble and format, then whatever the test adds. */
+static void
+img_begin(struct iw *w, uint8_t *buf, const char *fmt, uint8_t flags)
+{
+	w->p = buf;
+	w->n = 0;
+	w->big = flags & 1;
+	iw_raw(w, "tpl", 3);
+	iw_raw(w, &flags, 1);
+	iw_u32(w, 0);
+	iw_raw(w, fmt, strlen(fmt) + 1);
+}
+
+/* Set the image size field to the bytes written; return that size. */
+static size_t
+img_end(struct iw *w)
+{
+	size_t n = w->n;
+
+	w->n = 4;
+	iw_u32(w, (uint32_t)n);
+	w->n = n;
+	return n;
+}
+
+/* A datagram of this type around img[0..n). */
+static size_t
+wrap(int type, const uint8_t *img, size_t n, uint8_t *out)
+{
+	struct sc_header h;
+
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.cluster = CLUSTER;
+	h.sender = 3;
+	ref_header(out, &h, (uint32_t)n);
+	memcpy(out + SC_HEADER_LEN, img, n);
+	return SC_HEADER_LEN + n;
+}
+
+static int
+decode_img(struct sc_decoder *d, int type, const uint8_t *img, size_t n,
+    struct sc_msg *out)
+{
+	static uint8_t buf[SC_RECV_MAX + 64];
+	size_t len = wrap(type, img, n, buf);
+
+	return decode_exact(d, buf, len, CLUSTER, out);
+}
+
+/* Encode t's message, check the size functions and the reference image
+ * agree with it byte for byte, decode it, compare. */
+static void
+roundtrip(struct sc_decoder *d, struct tmsg *t)
+{
+	static uint8_t ref[SC_RECV_MAX + 64];
+	struct sc_msg out;
+	long n;
+	int rc;
+
+	n = sc_encode(&t->m, dgram, sizeof(dgram));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, sc_msg_size(&t->m));
+	if (kind(t->m.h.type) != K_TEXT)
+		assert_int_equal((size_t)n, sc_encoded_size(t->m.h.type,
+		    t->m.items, t->m.count));
+	assert_int_equal((size_t)n, ref_datagram(&t->m, host_big(), ref));
+	assert_memory_equal(dgram, ref, (size_t)n);
+	rc = decode_exact(d, dgram, (size_t)n, CLUSTER, &out);
+	assert_int_equal(rc, SC_REJ_NONE);
+	assert_int_equal(out.h.body_len, (uint32_t)n - SC_HEADER_LEN);
+	assert_int_equal(msg_diff(&t->m, &out), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct sc_decoder *d;
+
+	sc_tpl_hooks_install();
+	if ((d = sc_decoder_new()) == NULL)
+		return -1;
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	sc_decoder_free(*state);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void
+test_names(void **state)
+{
+	static const char *types[] = { "?", "add", "fwd", "data", "retx",
+	    "ack", "stamped", "heartbeat", "nack", "report", "gone",
+	    "log_req", "log_reply", "stats_req", "stats_reply", "?" };
+	static const char *rej[] = { "none", "short", "magic", "version",
+	    "type", "cluster", "length", "layout", "tpl", "value", "?" };
+	int i;
+
+	(void)state;
+	for (i = 0; i <= SC_TYPE_COUNT; i++)
+		assert_string_equal(sc_type_name(i), types[i]);
+	assert_string_equal(sc_type_name(-1), "?");
+	assert_string_equal(sc_type_name(255), "?");
+	for (i = 1; i <= SC_REJ_COUNT; i++)
+		assert_string_equal(sc_reject_name(i), rej[i]);
+	assert_string_equal(sc_reject_name(-1), "?");
+}
+
+static void
+test_roundtrip_every_type(void **state)
+{
+	static const uint32_t counts[] = { 0, 1, 2, 7, 100 };
+	size_t i;
+	int type;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++)
+		for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			random_msg(&tm, type, counts[i], 50);
+			roundtrip(*state, &tm);
+		}
+}
+
+/* Specific values, checked field by field rather than by msg_diff. */
+static void
+test_roundtrip_fields(void **state)
+{
+	static const uint8_t v1[] = "hello", v2[] = { 0, 0xff, 0 };
+	struct sc_item it[3];
+	struct sc_msg m, out;
+	long n;
+
+	memset(&m, 0, sizeof(m));
+	memset(it, 0, sizeof(it));
+	m.h.type = SC_DATA;
+	m.h.flags = 0x8001;
+	m.h.cluster = CLUSTER;
+	m.h.sender = 7;
+	m.h.epoch = 0xdeadbeef;
+	m.a = UINT64_MAX;
+	m.items = it;
+	m.count = 3;
+	it[0] = (struct sc_item){ .id = 1, .client = 2, .req = 3,
+	    .value = v1, .len = 5 };
+	it[1] = (struct sc_item){ .id = UINT64_MAX, .client = 0,
+	    .req = 1ull << 63, .value = v2, .len = 3 };
+	it[2] = (struct sc_item){ .id = 9, .client = 8, .req = 7 };
+	n = sc_encode(&m, dgram, sizeof(dgram));
+	assert_true(n > 0);
+	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
+	assert_int_equal(out.h.magic, SC_MAGIC);
+	assert_int_equal(out.h.version, SC_VERSION);
+	assert_int_equal(out.h.type, SC_DATA);
+	assert_int_equal(out.h.flags, 0x8001);
+	assert_int_equal(out.h.sender, 7);
+	assert_int_equal(out.h.epoch, 0xdeadbeef);
+	assert_true(out.a == UINT64_MAX);
+	assert_int_equal(out.count, 3);
+	assert_true(out.items[1].id == UINT64_MAX);
+	assert_true(out.items[1].req == 1ull << 63);
+	assert_int_equal(out.items[0].len, 5);
+	assert_memory_equal(out.items[0].value, "hello", 5);
+	assert_int_equal(out.items[1].len, 3);
+	assert_memory_equal(out.items[1].value, v2, 3);
+	assert_int_equal(out.items[2].len, 0);
+	assert_true(out.items[2].client == 8);
+
+	/* ACK status is signed */
+	memset(&m, 0, sizeof(m));
+	m.h.type = SC_ACK;
+	m.h.cluster = CLUSTER;
+	m.items = it;
+	m.count = 1;
+	it[0] = (struct sc_item){ .client = 4, .req = 5, .id = 6,
+	    .status = -2 };
+	n = sc_encode(&m, dgram, sizeof(dgram));
+	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
+	assert_int_equal(out.items[0].status, -2);
+	assert_true(out.items[0].id == 6 && out.items[0].req == 5);
+
+	/* UU messages carry a and b */
+	memset(&m, 0, sizeof(m));
+	m.h.type = SC_HEARTBEAT;
+	m.h.cluster = CLUSTER;
+	m.a = 11;
+	m.b = 22;
+	n = sc_encode(&m, dgram, sizeof(dgram));
+	assert_int_equal(n, SC_HEADER_LEN + 8 + 3 + 16);
+	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
+	assert_true(out.a == 11 && out.b == 22 && out.count == 0);
+}
+
+static void
+test_empty_arrays(void **state)
+{
+	struct sc_msg out;
+	int type;
+	long n;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		if (!has_items(type))
+			continue;
+		random_msg(&tm, type, 0, 0);
+		tm.m.items = NULL;	/* allowed with count 0 */
+		n = sc_encode(&tm.m, dgram, sizeof(dgram));
+		assert_int_equal(n, (long)sc_encoded_size(type, NULL, 0));
+		assert_int_equal(decode_exact(*state, dgram, n, CLUSTER,
+		    &out), SC_REJ_NONE);
+		assert_int_equal(out.count, 0);
+		assert_non_null(out.items);
+	}
+}
+
+static void
+test_max_values(void **state)
+{
+	static const int types[] = { SC_ADD, SC_FWD, SC_DATA, SC_RETX,
+	    SC_LOG_REPLY };
+	size_t i, n;
+	uint32_t k;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		random_msg(&tm, types[i], 3, SC_VALUE_MAX);
+		for (k = 0; k < 3; k++)
+			tm.items[k].len = SC_VALUE_MAX;
+		roundtrip(*state, &tm);
+		/* as many max-size values as one receive buffer holds */
+		n = (SC_RECV_MAX - sc_encoded_size(types[i], NULL, 0)) /
+		    sc_item_size(types[i], &tm.items[0]);
+		random_msg(&tm, types[i], (uint32_t)n, SC_VALUE_MAX);
+		for (k = 0; k < n; k++) {
+			tm.items[k].len = SC_VALUE_MAX;
+			tm.items[k].value = tm.vals + k * SC_VALUE_MAX;
+		}
+		assert_true(sc_msg_size(&tm.m) <= SC_RECV_MAX);
+		roundtrip(*state, &tm);
+	}
+	/* one entry with a max value fits one DATA datagram */
+	tm.items[0].len = SC_VALUE_MAX;
+	assert_true(sc_encoded_size(SC_DATA, tm.items, 1) <= SC_DATAGRAM_MAX);
+	assert_true(sc_encoded_size(SC_FWD, tm.items, 1) <= SC_DATAGRAM_MAX);
+}
+
+static void
+test_text(void **state)
+{
+	struct sc_msg out;
+	long n;
+
+	random_msg(&tm, SC_STATS_REPLY, 0, 0);
+	tm.m.text = "{\"applied\": 12, \"rej\": {\"layout\": 0}}";
+	roundtrip(*state, &tm);
+	tm.m.text = "";
+	roundtrip(*state, &tm);
+	/* NULL is sent as "" */
+	tm.m.text = NULL;
+	n = sc_encode(&tm.m, dgram, sizeof(dgram));
+	assert_int_equal(n, (long)sc_encoded_size(SC_STATS_REPLY, NULL, 0));
+	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
+	assert_string_equal(out.text, "");
+	/* the longest text fills SC_REPLY_MAX exactly */
+	memset(tm.text, 'x', SC_TEXT_MAX);
+	tm.text[SC_TEXT_MAX] = '\0';
+	tm.m.text = tm.text;
+	assert_int_equal(sc_msg_size(&tm.m), SC_REPLY_MAX);
+	roundtrip(*state, &tm);
+	tm.text[SC_TEXT_MAX] = 'x';
+	tm.text[SC_TEXT_MAX + 1] = '\0';
+	assert_int_equal(sc_encode(&tm.m, dgram, sizeof(dgram)), -1);
+}
+
+/* sc_encoded_size and sc_item_size are exact, for any message. */
+static void
+test_encoded_size_exact(void **state)
+{
+	size_t size, prev;
+	uint32_t k;
+	long n;
+	int i, type;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		type = 1 + rnd_below(SC_TYPE_COUNT - 1);
+		random_msg(&tm, type, rnd_below(i % 10 == 0 ? 60 : 8),
+		    rnd_below(4) == 0 ? SC_VALUE_MAX : 40);
+		size = sc_msg_size(&tm.m);
+		n = sc_encode(&tm.m, dgram, sizeof(dgram));
+		assert_int_equal(n, (long)size);
+		if (kind(type) != K_TEXT)
+			assert_int_equal(size, sc_encoded_size(type,
+			    tm.m.items, tm.m.count));
+		/* to the byte: one less does not fit, exactly does */
+		assert_int_equal(sc_encode(&tm.m, dgram2, size - 1), -1);
+		assert_int_equal(sc_encode(&tm.m, dgram2, size), n);
+		assert_memory_equal(dgram, dgram2, size);
+		/* sc_item_size is the increment per item */
+		prev = sc_encoded_size(type, tm.m.items, 0);
+		for (k = 0; k < tm.m.count; k++) {
+			size = sc_encoded_size(type, tm.m.items, k + 1);
+			assert_int_equal(size - prev,
+			    sc_item_size(type, &tm.m.items[k]));
+			prev = size;
+		}
+	}
+}
+
+static void
+test_encode_refuses(void **state)
+{
+	struct sc_msg m;
+	struct sc_item *many;
+	uint8_t big[SC_VALUE_MAX + 1], *room;
+
+	(void)state;
+	memset(big, 'v', sizeof(big));
+	random_msg(&tm, SC_ADD, 2, 10);
+	m = tm.m;
+	m.h.type = 0;
+	assert_int_equal(sc_encode(&m, dgram, sizeof(dgram)), -1);
+	m.h.type = SC_TYPE_COUNT;
+	assert_int_equal(sc_encode(&m, dgram, sizeof(dgram)), -1);
+	assert_int_equal(sc_encoded_size(0, NULL, 0), 0);
+	assert_int_equal(sc_encoded_size(SC_TYPE_COUNT, NULL, 0), 0);
+	assert_int_equal(sc_item_size(99, &tm.items[0]), 0);
+	/* value too long, in each type that carries values */
+	m = tm.m;
+	tm.items[1].value = big;
+	tm.items[1].len = SC_VALUE_MAX + 1;
+	for (m.h.type = 1; m.h.type < SC_TYPE_COUNT; m.h.type++)
+		if (has_value(m.h.type))
+			assert_int_equal(sc_encode(&m, dgram, sizeof(dgram)),
+			    -1);
+	tm.items[1].len = SC_VALUE_MAX;
+	m.h.type = SC_DATA;
+	assert_true(sc_encode(&m, dgram, sizeof(dgram)) > 0);
+	/* a length without a value */
+	tm.items[1].value = NULL;
+	assert_int_equal(sc_encode(&m, dgram, sizeof(dgram)), -1);
+	tm.items[1].len = 0;
+	assert_true(sc_encode(&m, dgram, sizeof(dgram)) > 0);
+	/* more items than a decoder takes, even with room for them */
+	many = calloc(SC_ITEMS_MAX + 1, sizeof(*many));
+	room = malloc(4 * SC_RECV_MAX);
+	assert_non_null(many);
+	assert_non_null(room);
+	m.h.type = SC_NACK;
+	m.items = many;
+	m.count = SC_ITEMS_MAX;
+	assert_true(sc_encode(&m, room, 4 * SC_RECV_MAX) > 0);
+	m.count = SC_ITEMS_MAX + 1;
+	assert_int_equal(sc_encode(&m, room, 4 * SC_RECV_MAX), -1);
+	free(many);
+	free(room);
+	/* items missing */
+	m.items = NULL;
+	m.count = 1;
+	assert_int_equal(sc_encode(&m, dgram, sizeof(dgram)), -1);
+	/* no room */
+	m = tm.m;
+	assert_int_equal(sc_encode(&m, dgram, 0), -1);
+	assert_int_equal(sc_encode(&m, dgram, SC_HEADER_LEN), -1);
+}
+
+static void
+test_header_rejects(void **state)
+{
+	struct sc_header h;
+	struct sc_msg out;
+	size_t n, len;
+
+	random_msg(&tm, SC_DATA, 2, 10);
+	n = (size_t)sc_encode(&tm.m, dgram, sizeof(dgram));
+	assert_int_equal(sc_decode_header(dgram, n, &h), SC_REJ_NONE);
+	assert_int_equal(h.type, SC_DATA);
+	assert_int_equal(h.body_len, n - SC_HEADER_LEN);
+	assert_int_equal(sc_decode_header(dgram, n, NULL), SC_REJ_NONE);
+	for (len = 0; len < SC_HEADER_LEN; len++) {
+		assert_int_equal(decode_exact(*state, dgram, len, CLUSTER,
+		    &out), SC_REJ_SHORT);
+		assert_int_equal(sc_decode_header(dgram, len, &h),
+		    SC_REJ_SHORT);
+	}
+	assert_int_equal(sc_decode(*state, NULL, 0, CLUSTER, &out),
+	    SC_REJ_SHORT);
+
+	memcpy(dgram2, dgram, n);
+	dgram2[0] ^= 1;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_MAGIC);
+	assert_int_equal(sc_decode_header(dgram2, n, &h), SC_REJ_MAGIC);
+
+	memcpy(dgram2, dgram, n);
+	dgram2[4] = SC_VERSION + 1;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_VERSION);
+	dgram2[4] = 0;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_VERSION);
+
+	memcpy(dgram2, dgram, n);
+	dgram2[5] = 0;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_TYPE);
+	assert_int_equal(sc_decode_header(dgram2, n, &h), SC_REJ_TYPE);
+	dgram2[5] = SC_TYPE_COUNT;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_TYPE);
+	dgram2[5] = 255;
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_TYPE);
+
+	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER + 1, &out),
+	    SC_REJ_CLUSTER);
+	assert_int_equal(out.h.cluster, CLUSTER);
+
+	/* body_len one off either way */
+	memcpy(dgram2, dgram, n);
+	put_be32(dgram2 + 20, (uint32_t)(n - SC_HEADER_LEN + 1));
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_LENGTH);
+	assert_int_equal(sc_decode_header(dgram2, n, &h), SC_REJ_LENGTH);
+	put_be32(dgram2 + 20, (uint32_t)(n - SC_HEADER_LEN - 1));
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_LENGTH);
+	put_be32(dgram2 + 20, 0xffffffffu);
+	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
+	    SC_REJ_LENGTH);
+
+	/* one byte appended: body_len no longer matches */
+	memcpy(dgram2, dgram, n);
+	dgram2[n] = 0;
+	assert_int_equal(decode_exact(*state, dgram2, n + 1, CLUSTER, &out),
+	    SC_REJ_LENGTH);
+	/* ... and with body_len fixed, the image has a stray byte */
+	put_be32(dgram2 + 20, (uint32_t)(n + 1 - SC_HEADER_LEN));
+	assert_int_equal(decode_exact(*state, dgram2, n + 1, CLUSTER, &out),
+	    SC_REJ_LAYOUT);
+	/* ... and with the image size fixed too: trailing bytes */
+	dgram2[SC_HEADER_LEN + 4] += 1;
+	assert_int_equal(decode_exact(*state, dgram2, n + 1, CLUSTER, &out),
+	    SC_REJ_LAYOUT);
+	dgram2[SC_HEADER_LEN + 4] -= 1;
+
+	/* larger than any receive buffer, though self-consistent */
+	memset(dgram2, 0, sizeof(dgram2));
+	memcpy(dgram2, dgram, SC_HEADER_LEN);
+	put_be32(dgram2 + 20, SC_RECV_MAX + 1 - SC_HEADER_LEN);
+	assert_int_equal(decode_exact(*state, dgram2, SC_RECV_MAX + 1,
+	    CLUSTER, &out), SC_REJ_LENGTH);
+}
+
+/* Every proper prefix of a valid datagram is rejected: as sent (body_len
+ * then disagrees) and with body_len patched so the validator sees it. */
+static void
+test_truncated(void **state)
+{
+	struct sc_msg out;
+	size_t n, len;
+	int type, rc;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		random_msg(&tm, type, 4, 9);
+		if (kind(type) == K_TEXT)
+			tm.m.text = "{\"x\":1}";
+		n = (size_t)sc_encode(&tm.m, dgram, sizeof(dgram));
+		for (len = 0; len < n; len++) {
+			rc = decode_exact(*state, dgram, len, CLUSTER, &out);
+			assert_int_not_equal(rc, SC_REJ_NONE);
+			assert_int_equal(rc, len < SC_HEADER_LEN ?
+			    SC_REJ_SHORT : SC_REJ_LENGTH);
+			if (len < SC_HEADER_LEN)
+				continue;
+			memcpy(dgram2, dgram, len);
+			put_be32(dgram2 + 20, (uint32_t)(len - SC_HEADER_LEN));
+			rc = decode_exact(*state, dgram2, len, CLUSTER, &out);
+			assert_int_equal(rc, SC_REJ_LAYOUT);
+		}
+		assert_int_equal(decode_exact(*state, dgram, n, CLUSTER,
+		    &out), SC_REJ_NONE);
+	}
+}
+
+static void
+test_bad_format(void **state)
+{
+	struct sc_msg out;
+	uint8_t img[256];
+	struct iw w;
+	size_t n;
+	int type;
+
+	/* each type's image under every other type's header */
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		random_msg(&tm, type, 1, 4);
+		n = ref_image(&tm.m, 0, img);
+		for (int t2 = 1; t2 < SC_TYPE_COUNT; t2++)
+			assert_int_equal(decode_img(*state, t2, img, n, &out),
+			    kind(t2) == kind(type) ? SC_REJ_NONE :
+			    SC_REJ_LAYOUT);
+	}
+	/* same length, one letter off */
+	img_begin(&w, img, "A(UUU)", 0);
+	iw_u32(&w, 0);
+	assert_int_equal(decode_img(*state, SC_ADD, img, img_end(&w), &out),
+	    SC_REJ_LAYOUT);
+	/* a prefix of the right format */
+	img_begin(&w, img, "A(UU", 0);
+	iw_u32(&w, 0);
+	iw_u32(&w, 0);
+	assert_int_equal(decode_img(*state, SC_ADD, img, img_end(&w), &out),
+	    SC_REJ_LAYOUT);
+	/* fixed-length arrays are not ours */
+	img_begin(&w, img, "UU#", 0);
+	iw_u32(&w, 1);
+	iw_u64(&w, 1);
+	iw_u64(&w, 2);
+	assert_int_equal(decode_img(*state, SC_REPORT, img, img_end(&w),
+	    &out), SC_REJ_LAYOUT);
+	/* format runs to the end of the buffer without a NUL */
+	memcpy(img, "tpl\0\0\0\0\0UUUUUU", 14);
+	img[4] = 14;
+	assert_int_equal(decode_img(*state, SC_REPORT, img, 14, &out),
+	    SC_REJ_LAYOUT);
+	/* bad magic, unknown flags, image shorter than its preamble */
+	random_msg(&tm, SC_REPORT, 0, 0);
+	n = ref_image(&tm.m, 0, img);
+	assert_int_equal(decode_img(*state, SC_REPORT, img, n, &out), 0);
+	img[0] = 'T';
+	assert_int_equal(decode_img(*state, SC_REPORT, img, n, &out),
+	    SC_REJ_LAYOUT);
+	img[0] = 't';
+	for (int f = 4; f < 256; f <<= 1) {
+		img[3] = (uint8_t)f;
+		assert_int_equal(decode_img(*state, SC_REPORT, img, n, &out),
+		    SC_REJ_LAYOUT);
+	}
+	/* the null-strings flag is harmless without strings */
+	img[3] = 2;
+	assert_int_equal(decode_img(*state, SC_REPORT, img, n, &out), 0);
+	for (n = 0; n < 9; n++)
+		assert_int_equal(decode_img(*state, SC_REPORT, img, n, &out),
+		    SC_REJ_LAYOUT);
+}
+
+/* The image size field must equal body_len exactly. */
+static void
+test_size_field(void **state)
+{
+	static const uint32_t bad[] = { 0, 1, 8, 0x7fffffff, 0xffffffff };
+	struct sc_msg out;
+	uint8_t img[4096];
+	size_t n, i;
+	int type;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		for (int big = 0; big < 2; big++) {
+			random_msg(&tm, type, 2, 8);
+			n = ref_image(&tm.m, big, img);
+			struct iw w = { img, 4, big };
+			iw_u32(&w, (uint32_t)n + 1);
+			assert_int_equal(decode_img(*state, type, img, n,
+			    &out), SC_REJ_LAYOUT);
+			w.n = 4;
+			iw_u32(&w, (uint32_t)n - 1);
+			assert_int_equal(decode_img(*state, type, img, n,
+			    &out), SC_REJ_LAYOUT);
+			for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+				w.n = 4;
+				iw_u32(&w, bad[i]);
+				assert_int_equal(decode_img(*state, type, img,
+				    n, &out), SC_REJ_LAYOUT);
+			}
+			/* the other byte order's reading of the size */
+			w.n = 4;
+			w.big = !big;
+			iw_u32(&w, (uint32_t)n);
+			assert_int_equal(decode_img(*state, type, img, n,
+			    &out), SC_REJ_LAYOUT);
+		}
+	}
+}
+
+/*
+ * libtpl 1.6.1 keeps array counts in an int: a count >= 2^31 makes its
+ * own size check walk no elements, tpl_load() accepts the image, and
+ * tpl_unpack() then reads past the buffer. The validator must refuse
+ * every count the remaining bytes cannot hold.
+ */
+static void
+test_huge_counts(void **state)
+{
+	static const uint32_t counts[] = { 0xffffffff, 0x80000000,
+	    0x80000001, 0x7fffffff, 0x10000, SC_ITEMS_MAX + 1, 2, 3 };
+	struct sc_msg out;
+	uint8_t img[512];
+	struct iw w;
+	size_t i, n;
+	int type, big;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		if (!has_items(type))
+			continue;
+		for (big = 0; big < 2; big++)
+			for (i = 0; i < sizeof(counts) / sizeof(counts[0]);
+			    i++) {
+				/* one real element, a larger count */
+				random_msg(&tm, type, 1, 4);
+				n = ref_image(&tm.m, big, img);
+				w = (struct iw){ img, n, big };
+				w.n = 8 + strlen(kind_fmt(kind(type))) + 1 +
+				    (kind(type) == K_ENTRY ||
+				    kind(type) == K_RANGE ? 8 : 0);
+				iw_u32(&w, counts[i]);
+				assert_int_equal(decode_img(*state, type, img,
+				    n, &out), SC_REJ_LAYOUT);
+				/* no element at all */
+				w.n = w.n;
+				n = img_end(&w);
+				assert_int_equal(decode_img(*state, type, img,
+				    n, &out), SC_REJ_LAYOUT);
+			}
+	}
+}
+
+/* Show (without failing on a future fixed libtpl) that tpl_load() itself
+ * accepts the huge-count image: why the validator exists. */
+static void
+test_libtpl_trusts_counts(void **state)
+{
+	uint64_t c, r;
+	tpl_bin b;
+	tpl_node *tn;
+	uint8_t img[64];
+	struct iw w;
+	size_t n;
+	int rc;
+
+	(void)state;
+	img_begin(&w, img, "A(UUB)", 0);
+	iw_u32(&w, 0xffffffff);
+	n = img_end(&w);
+	tn = tpl_map("A(UUB)", &c, &r, &b);
+	assert_non_null(tn);
+	rc = tpl_load(tn, TPL_MEM, img, n);
+	if (rc == 0)
+		print_message("note: libtpl tpl_load() accepts count "
+		    "0xffffffff (tpl_Alen %d); sc_decode() must not\n",
+		    tpl_Alen(tn, 1));
+	tpl_free(tn);
+}
+
+static void
+test_bin_lengths(void **state)
+{
+	static const uint32_t lens[] = { 0xffffffff, 0x80000000,
+	    0x7fffffff, 0x10000 };
+	struct sc_msg out;
+	uint8_t img[4096];
+	struct iw w;
+	size_t i, n;
+	int type, big;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		if (!has_value(type))
+			continue;
+		for (big = 0; big < 2; big++) {
+			const char *fmt = kind_fmt(kind(type));
+			int entry = kind(type) == K_ENTRY;
+
+			/* a length past the end, by any amount */
+			for (i = 0; i <= sizeof(lens) / sizeof(lens[0]); i++) {
+				img_begin(&w, img, fmt, (uint8_t)big);
+				if (entry)
+					iw_u64(&w, 1);
+				iw_u32(&w, 1);
+				if (entry)
+					iw_u64(&w, 4);
+				iw_u64(&w, 2);
+				iw_u64(&w, 3);
+				iw_u32(&w, i < 4 ? lens[i] : 6);
+				iw_raw(&w, "12345", 5);
+				n = img_end(&w);
+				assert_int_equal(decode_img(*state, type, img,
+				    n, &out), SC_REJ_LAYOUT);
+			}
+			/* well-formed, but the value is too long */
+			img_begin(&w, img, fmt, (uint8_t)big);
+			if (entry)
+				iw_u64(&w, 1);
+			iw_u32(&w, 2);
+			for (i = 0; i < 2; i++) {
+				if (entry)
+					iw_u64(&w, 4);
+				iw_u64(&w, 2);
+				iw_u64(&w, 3);
+				n = i == 0 ? SC_VALUE_MAX + 1 : SC_VALUE_MAX;
+				iw_u32(&w, (uint32_t)n);
+				memset(img + w.n, 'v', n);
+				w.n += n;
+			}
+			n = img_end(&w);
+			assert_int_equal(decode_img(*state, type, img, n,
+			    &out), SC_REJ_VALUE);
+			/* the same, one byte shorter, is fine */
+			img_begin(&w, img, fmt, (uint8_t)big);
+			if (entry)
+				iw_u64(&w, 1);
+			iw_u32(&w, 1);
+			if (entry)
+				iw_u64(&w, 4);
+			iw_u64(&w, 2);
+			iw_u64(&w, 3);
+			iw_u32(&w, SC_VALUE_MAX);
+			memset(img + w.n, 'v', SC_VALUE_MAX);
+			w.n += SC_VALUE_MAX;
+			n = img_end(&w);
+			assert_int_equal(decode_img(*state, type, img, n,
+			    &out), SC_REJ_NONE);
+			assert_int_equal(out.items[0].len, SC_VALUE_MAX);
+			assert_true(out.items[0].req == 3);
+			assert_true(out.items[0].client == 2);
+		}
+	}
+}
+
+static void
+test_text_rejects(void **state)
+{
+	static uint8_t img[SC_TEXT_MAX + 64];
+	struct sc_msg out;
+	struct iw w;
+	size_t n;
+
+	/* a NUL inside the text */
+	img_begin(&w, img, "s", 2);
+	iw_u32(&w, 6);
+	iw_raw(&w, "ab\0de", 5);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
+	    &out), SC_REJ_LAYOUT);
+	/* tpl < 1.3 string length (no null-strings flag): libtpl 1.6.1
+	 * would cut the last byte off, so it is refused */
+	img_begin(&w, img, "s", 0);
+	iw_u32(&w, 5);
+	iw_raw(&w, "hello", 5);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
+	    &out), SC_REJ_LAYOUT);
+	/* a NULL string decodes as "" */
+	img_begin(&w, img, "s", 2);
+	iw_u32(&w, 0);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
+	    &out), SC_REJ_NONE);
+	assert_string_equal(out.text, "");
+	/* length word past the end */
+	img_begin(&w, img, "s", 2);
+	iw_u32(&w, 0xffffffff);
+	iw_raw(&w, "ab", 2);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
+	    &out), SC_REJ_LAYOUT);
+	/* too long, though well-formed */
+	img_begin(&w, img, "s", 2);
+	iw_u32(&w, SC_TEXT_MAX + 2);
+	memset(img + w.n, 'a', SC_TEXT_MAX + 1);
+	w.n += SC_TEXT_MAX + 1;
+	n = img_end(&w);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, n, &out),
+	    SC_REJ_LAYOUT);
+	/* big-endian string */
+	img_begin(&w, img, "s", 3);
+	iw_u32(&w, 4);
+	iw_raw(&w, "abc", 3);
+	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
+	    &out), SC_REJ_NONE);
+	assert_string_equal(out.text, "abc");
+}
+
+/* Images flagged big-endian (as a big-endian host's tpl writes them)
+ * decode to the same values: libtpl byte-swaps them. */
+static void
+test_big_endian(void **state)
+{
+	static uint8_t ref[SC_RECV_MAX];
+	struct sc_msg out;
+	size_t n;
+	int type, i;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++)
+		for (i = 0; i < 4; i++) {
+			random_msg(&tm, type, (uint32_t)i * 3, 30);
+			n = ref_datagram(&tm.m, !host_big(), ref);
+			assert_int_equal(n, sc_msg_size(&tm.m));
+			assert_int_equal(decode_exact(*state, ref, n, CLUSTER,
+			    &out), SC_REJ_NONE);
+			assert_int_equal(msg_diff(&tm.m, &out), 0);
+		}
+}
+
+static const uint32_t interesting[] = { 0, 1, 2, 0x7f, 0x80, 0xff, 0x100,
+    0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, SC_VALUE_MAX,
+    SC_VALUE_MAX + 1, SC_ITEMS_MAX, SC_ITEMS_MAX + 1, 0x10000 };
+
+static void
+mutate(uint8_t *p, size_t *len, size_t cap)
+{
+	size_t n = *len, off, i, k;
+	uint32_t v;
+
+	if (n == 0)
+		return;
+	switch (rnd_below(6)) {
+	case 0:			/* a few random bytes */
+		for (i = 0, k = 1 + rnd_below(4); i < k; i++)
+			p[rnd_below((uint32_t)n)] = (uint8_t)rnd();
+		break;
+	case 1:			/* one bit */
+		p[rnd_below((uint32_t)n)] ^= (uint8_t)(1u << rnd_below(8));
+		break;
+	case 2:			/* an interesting 32-bit word */
+		if (n < 4)
+			break;
+		off = rnd_below((uint32_t)n - 3);
+		v = interesting[rnd_below(sizeof(interesting) /
+		    sizeof(interesting[0]))];
+		for (i = 0; i < 4; i++)
+			p[off + i] = (uint8_t)(rnd_below(2) ?
+			    v >> (8 * i) : v >> (24 - 8 * i));
+		break;
+	case 3:			/* truncate */
+		*len = rnd_below((uint32_t)n);
+		break;
+	case 4:			/* append */
+		k = 1 + rnd_below(8);
+		for (i = 0; i < k && n + i < cap; i++)
+			p[n + i] = (uint8_t)rnd();
+		*len = n + i;
+		break;
+	default:		/* delete a byte in the middle */
+		if (n < 2)
+			break;
+		off = rnd_below((uint32_t)n - 1);
+		memmove(p + off, p + off + 1, n - off - 1);
+		*len = n - 1;
+		break;
+	}
+}
+
+/*
+ * ~100k random mutations of valid datagrams of every type: decoding never
+ * crashes or reads outside the datagram (run under ASan), never disagrees
+ * with libtpl (SC_REJ_TPL), and whatever it accepts re-encodes to a
+ * datagram that decodes to the same message.
+ */
+static void
+test_mutations(void **state)
+{
+	struct sc_msg out, again;
+	size_t n, len;
+	long n2;
+	int i, type, rc, accepted = 0;
+	struct sc_decoder *d2 = sc_decoder_new();
+
+	assert_non_null(d2);
+	for (i = 0; i < 100000; i++) {
+		type = 1 + rnd_below(SC_TYPE_COUNT - 1);
+		random_msg(&tm, type, rnd_below(6), rnd_below(3) ? 12 : 300);
+		if (rnd_below(4) == 0)
+			n = ref_datagram(&tm.m, 1, dgram);
+		else
+			n = (size_t)sc_encode(&tm.m, dgram, sizeof(dgram));
+		len = n;
+		mutate(dgram, &len, sizeof(dgram));
+		if (rnd_below(4) == 0)
+			mutate(dgram, &len, sizeof(dgram));
+		/* mostly let it past the header checks */
+		if (len >= SC_HEADER_LEN && rnd_below(4) != 0)
+			put_be32(dgram + 20, (uint32_t)(len - SC_HEADER_LEN));
+		if (len >= SC_HEADER_LEN + 8 && rnd_below(2) == 0) {
+			struct iw w = { dgram + SC_HEADER_LEN, 4,
+			    dgram[SC_HEADER_LEN + 3] & 1 };
+			iw_u32(&w, (uint32_t)(len - SC_HEADER_LEN));
+		}
+		rc = decode_exact(*state, dgram, len, CLUSTER, &out);
+		assert_int_not_equal(rc, SC_REJ_TPL);
+		if (rc != SC_REJ_NONE)
+			continue;
+		accepted++;
+		n2 = sc_encode(&out, dgram2, sizeof(dgram2));
+		assert_true(n2 > 0);
+		assert_int_equal(decode_exact(d2, dgram2, (size_t)n2, CLUSTER,
+		    &again), SC_REJ_NONE);
+		assert_int_equal(msg_diff(&out, &again), 0);
+	}
+	print_message("mutations: %d of 100000 still valid\n", accepted);
+	sc_decoder_free(d2);
+}
+
+/* ---- libtpl's fatal hook, driven by injected out-of-memory ---- */
+
+static long malloc_budget = -1;	/* successful mallocs left; -1 = no limit */
+static tpl_malloc_fcn *real_malloc;
+
+static void *
+failing_malloc(size_t n)
+{
+	if (malloc_budget == 0)
+		return NULL;
+	if (malloc_budget > 0)
+		malloc_budget--;
+	return real_malloc(n);
+}
+
+/*
+ * Fail libtpl's Nth allocation for every N until the operation gets
+ * through: each time tpl_hook.fatal fires and must unwind, not exit.
+ * The unwound tpl state is leaked by design; LeakSanitizer is told.
+ */
+static void
+test_tpl_out_of_memory(void **state)
+{
+	struct sc_msg out;
+	long budget, n, n2;
+	int type, rc, fatal_seen;
+
+	(void)state;
+	real_malloc = tpl_hook.malloc;
+#ifdef HAVE_LSAN
+	__lsan_disable();
+#endif
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		struct sc_decoder *d = sc_decoder_new();
+
+		assert_non_null(d);
+		random_msg(&tm, type, 3, 5);
+		n = sc_encode(&tm.m, dgram, sizeof(dgram));
+		assert_true(n > 0);
+		fatal_seen = 0;
+		for (budget = 0; ; budget++) {
+			tpl_hook.malloc = failing_malloc;
+			malloc_budget = budget;
+			rc = sc_decode(d, dgram, (size_t)n, CLUSTER, &out);
+			tpl_hook.malloc = real_malloc;
+			malloc_budget = -1;
+			if (rc == SC_REJ_NONE)
+				break;
+			assert_int_equal(rc, SC_REJ_TPL);
+			assert_int_equal(out.count, 0);
+			fatal_seen = 1;
+			assert_true(budget < 1000);
+		}
+		assert_true(fatal_seen);
+		assert_int_equal(msg_diff(&tm.m, &out), 0);
+		/* and the decoder still works afterwards */
+		assert_int_equal(sc_decode(d, dgram, (size_t)n, CLUSTER, &out),
+		    SC_REJ_NONE);
+		sc_decoder_free(d);
+
+		for (budget = 0; ; budget++) {
+			tpl_hook.malloc = failing_malloc;
+			malloc_budget = budget;
+			n2 = sc_encode(&tm.m, dgram2, sizeof(dgram2));
+			tpl_hook.malloc = real_malloc;
+			malloc_budget = -1;
+			if (n2 > 0)
+				break;
+			assert_int_equal(n2, -1);
+			assert_true(budget < 1000);
+		}
+		assert_int_equal(n2, n);
+		assert_memory_equal(dgram, dgram2, (size_t)n);
+	}
+#ifdef HAVE_LSAN
+	__lsan_enable();
+#endif
+}
+
+/* The hooks are quiet, and fatal outside the codec does not exit. */
+static void
+test_hooks(void **state)
+{
+	FILE *tmp;
+	int saved;
+	long size;
+
+	(void)state;
+	sc_tpl_hooks_install();
+	fflush(stderr);
+	tmp = tmpfile();
+	assert_non_null(tmp);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	assert_int_equal(tpl_hook.oops("oops %d\n", 1), 0);
+	tpl_hook.fatal("fatal %d\n", 2);	/* returns: nothing armed */
+	/* tpl's own error paths: a bad format, a bad load */
+	assert_null(tpl_map("A(Q)", NULL));
+	{
+		uint64_t a, b;
+		tpl_node *tn = tpl_map("UU", &a, &b);
+
+		assert_non_null(tn);
+		assert_int_equal(tpl_load(tn, TPL_MEM, "nonsense", 8), -1);
+		tpl_free(tn);
+	}
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	fseek(tmp, 0, SEEK_END);
+	size = ftell(tmp);
+	fclose(tmp);
+	assert_int_equal(size, 0);
+}
+
+/* ---- seed corpus for tests/fuzz/fuzz_wire.c ---- */
+
+static int
+write_file(const char *dir, const char *name, const void *p, size_t n)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "wb")) == NULL)
+		return -1;
+	if (fwrite(p, 1, n, f) != n) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+static int
+write_corpus(const char *dir)
+{
+	uint8_t img[256];
+	struct iw w;
+	char name[64];
+	size_t n;
+	int type;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		random_msg(&tm, type, 2, 6);
+		if (kind(type) == K_TEXT)
+			tm.m.text = "{\"applied\":1}";
+		n = (size_t)sc_encode(&tm.m, dgram, sizeof(dgram));
+		snprintf(name, sizeof(name), "valid-%s", sc_type_name(type));
+		if (write_file(dir, name, dgram, n) != 0)
+			return -1;
+		n = ref_datagram(&tm.m, 1, dgram);
+		snprintf(name, sizeof(name), "valid-be-%s",
+		    sc_type_name(type));
+		if (write_file(dir, name, dgram, n) != 0)
+			return -1;
+	}
+	/* libtpl 1.6.1 over-read: count 0xffffffff, no elements */
+	img_begin(&w, img, "A(UUB)", 0);
+	iw_u32(&w, 0xffffffff);
+	n = wrap(SC_ADD, img, img_end(&w), dgram);
+	if (write_file(dir, "crash-tpl-huge-count", dgram, n) != 0)
+		return -1;
+	img_begin(&w, img, "UA(UUUB)", 0);
+	iw_u64(&w, 1);
+	iw_u32(&w, 0x80000000);
+	n = wrap(SC_DATA, img, img_end(&w), dgram);
+	if (write_file(dir, "crash-tpl-negative-count", dgram, n) != 0)
+		return -1;
+	/* tpl < 1.3 string: libtpl 1.6.1 would drop its last byte */
+	img_begin(&w, img, "s", 0);
+	iw_u32(&w, 5);
+	iw_raw(&w, "hello", 5);
+	n = wrap(SC_STATS_REPLY, img, img_end(&w), dgram);
+	return write_file(dir, "regress-tpl-old-string", dgram, n);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_roundtrip_every_type,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_fields,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_arrays,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_values,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
+		cmocka_unit_test(test_encoded_size_exact),
+		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test_setup_teardown(test_header_rejects,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_format,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_field,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_counts,
+		    setup, teardown),
+		cmocka_unit_test(test_libtpl_trusts_counts),
+		cmocka_unit_test_setup_teardown(test_bin_lengths,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_rejects,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_endian,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutations,
+		    setup, teardown),
+		cmocka_unit_test(test_tpl_out_of_memory),
+		cmocka_unit_test(test_hooks),
+	};
+
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
+		return write_corpus(argv[2]) == 0 ? 0 : 1;
+	sc_tpl_hooks_install();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
