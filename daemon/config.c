@@ -38,6 +38,7 @@
  *   FILE: [cluster]: missing key 'KEY'
  */
 #include "seqcast/config.h"
+#include "seqcast/logfile.h"
 #include "seqcast/wire.h"
 
 #include <arpa/inet.h>
@@ -79,6 +80,7 @@ enum kind {
 	T_GROUP,        /* multicast A.B.C.D:PORT */
 	T_IFACE,        /* A.B.C.D */
 	T_DIR,          /* data_dir */
+	T_FSYNC,        /* fsync policy: each, interval, never */
 	T_LISTEN,       /* unicast A.B.C.D:PORT */
 	T_PROB,         /* fault rate: dir, rate */
 	T_FDELAY,       /* fault delay_ms */
@@ -123,6 +125,9 @@ static const struct key keys[] = {
 	CU32("holdback_max", holdback_max, 1, UINT32_MAX),
 	CU32("value_max", value_max, 1, SC_VALUE_MAX),
 	{ "data_dir", BOTH, T_DIR, 0, 0, 0, 0 },
+	{ "fsync", IN_CLUSTER, T_FSYNC, 0, 0, 0, 0 },
+	CU32("fsync_interval_ms", fsync_interval_ms, 1, MS_MAX),
+	CU32("catchup_rate", catchup_rate, 0, UINT32_MAX),
 	{ "listen", IN_SERVER, T_LISTEN, 0, 0, 0, 0 },
 	PROB("fault_in_drop", SC_IN, drop),
 	PROB("fault_in_dup", SC_IN, dup),
@@ -507,6 +512,19 @@ static int apply(struct sc_config *c, int server, const struct key *k,
 		}
 		memcpy(s ? s->data_dir : c->data_dir, v, n + 1);
 		return 0;
+	case T_FSYNC:
+		if (strcmp(v, "each") == 0)
+			c->fsync = SC_FSYNC_EACH;
+		else if (strcmp(v, "interval") == 0)
+			c->fsync = SC_FSYNC_INTERVAL;
+		else if (strcmp(v, "never") == 0)
+			c->fsync = SC_FSYNC_NEVER;
+		else {
+			snprintf(what, wl, "bad policy: " QV
+			    " (expected each, interval or never)", QA(v));
+			return -1;
+		}
+		return 0;
 	case T_LISTEN:
 		if (sc_parse_addr(v, &sa) < 0) {
 			snprintf(what, wl, "bad address: " QV
@@ -873,6 +891,9 @@ void sc_config_defaults(struct sc_config *c)
 	c->pending_max = 65536;
 	c->holdback_max = 65536;
 	c->value_max = SC_VALUE_MAX;
+	c->fsync = SC_FSYNC_EACH;
+	c->fsync_interval_ms = 100;
+	c->catchup_rate = 50000;
 	for (int i = 0; i < SC_SERVERS_MAX; i++)
 		c->servers[i].interface = c->interface;
 }

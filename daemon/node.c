@@ -24,6 +24,7 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	const struct sc_fault_conf *fc;
 
 	memset(n, 0, sizeof(*n));
+	n->file.fd = -1;
 	if (id >= c->nservers)
 		return -1;
 	n->conf = c;
@@ -65,6 +66,8 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 		goto fail;
 	n->next_heartbeat = now;
 	n->next_report = now + ms_to_us(c->report_ms);
+	n->next_sync = now;
+	n->catchup_last = now;
 	return 0;
 fail:
 	sc_node_free(n);
@@ -80,6 +83,7 @@ sc_node_free(struct sc_node *n)
 		if (n->retx.ring != NULL)
 			sc_retx_free(&n->retx);
 	}
+	sc_logfile_close(&n->file);
 	sc_pending_free(&n->pend);
 	sc_gap_free(&n->gaps);
 	sc_hold_free(&n->hold);
@@ -176,6 +180,8 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 		    (unsigned long long)id);
 		return;
 	}
+	if (!n->coordinator)
+		node_persist(n, id, client, req, value, len);
 	p = sc_pending_get(&n->pend, client, req);
 	if (p != NULL) {
 		node_ack(n, &p->addr, client, req, id, SC_OK);
@@ -247,6 +253,8 @@ node_stamp(struct sc_node *n, const struct sc_item *it, uint32_t origin,
 		return;
 	}
 	if (sc_seq_stamp(&n->seq, it->client, it->req, &e.id) == SC_SEQ_NEW) {
+		/* Durable before its DATA can leave (node_make_durable). */
+		node_persist(n, e.id, it->client, it->req, it->value, it->len);
 		if (sc_retx_put(&n->retx, e.id, it->client, it->req, it->value,
 		    it->len) == -1)
 			node_warn(n, n->now, "retransmit store: cannot keep "
@@ -500,6 +508,7 @@ sc_node_tick(struct sc_node *n, int64_t now)
 		node_release_delayed(n, now, SC_OUT, 0);
 	}
 	node_repair_tick(n, now);
+	node_durable_tick(n, now);
 	/* Re-forward what the coordinator has not stamped yet, with
 	 * exponential backoff per request (capped at 1 s). */
 	for (;;) {
@@ -533,5 +542,5 @@ sc_node_next_deadline(const struct sc_node *n)
 		t = min64(t, p->due);
 	if (n->ndelayed > 0)
 		t = min64(t, node_delayed_deadline(n));
-	return t;
+	return min64(t, node_durable_deadline(n));
 }

@@ -121,6 +121,10 @@ batch_flush(struct sc_node *n, struct sc_batch *b)
 	if (b->type == 0)
 		return;
 	if (b->count > 0) {
+		/* Nothing is announced (DATA) or acknowledged (ACK) before
+		 * it is as durable as the fsync policy promises. */
+		if (b->type == SC_DATA || b->type == SC_ACK)
+			node_make_durable(n);
 		node_header(n, &m, b->type);
 		m.a = b->a;
 		if (b->type == SC_DATA)

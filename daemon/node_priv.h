@@ -24,6 +24,14 @@ void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
 void node_repair_tick(struct sc_node *n, int64_t now);
 int64_t node_repair_deadline(const struct sc_node *n);
 
+/* node_durable.c: the log file */
+void node_persist(struct sc_node *n, uint64_t id, uint64_t client,
+    uint64_t req, const uint8_t *value, uint32_t len);
+void node_make_durable(struct sc_node *n);
+void node_durable_tick(struct sc_node *n, int64_t now);
+int64_t node_durable_deadline(const struct sc_node *n);
+int node_catchup_allow(struct sc_node *n, int64_t now);
+
 /* node_out.c: batching, sending, fault injection on both directions */
 void node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
     const struct sc_item *it, uint64_t a);

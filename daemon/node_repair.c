@@ -34,12 +34,69 @@ coord_head(const struct sc_node *n)
 	return sc_seq_highest(&n->seq);
 }
 
-/* Answer a NACK: retransmit what we hold, say GONE for what we do not. */
+static void
+retx_item(struct sc_item *it, uint64_t id, const struct sc_stored *s)
+{
+	memset(it, 0, sizeof(*it));
+	it->id = id;
+	it->client = s->client;
+	it->req = s->req;
+	it->value = s->value;
+	it->len = s->len;
+}
+
+/* Retransmit one id from the store: unicast, multicast or not at all. */
+static void
+nack_from_store(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
+    const struct sc_stored *s)
+{
+	struct sc_item it;
+
+	retx_item(&it, id, s);
+	switch (sc_retx_route(&n->retx, id, asker, now, n->retx_window_us)) {
+	case SC_ROUTE_UNICAST:
+		n->st.retx_unicast++;
+		node_batch_add(n, SC_RETX, node_server_addr(n, asker), &it,
+		    coord_head(n));
+		break;
+	case SC_ROUTE_MULTICAST:
+		n->st.retx_multicast++;
+		node_batch_add(n, SC_RETX, NULL, &it, coord_head(n));
+		break;
+	default:
+		n->st.retx_skipped++;
+		break;
+	}
+}
+
+/* Serve ids [id, last] that left the store from the coordinator's own
+ * log (catch-up of a restarted or new server), rate-limited. Returns the
+ * first id not served. */
+static uint64_t
+nack_from_log(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
+    uint64_t last, uint32_t *budget)
+{
+	struct sc_item it;
+
+	for (; id <= last && id <= n->log.count && *budget > 0; id++) {
+		if (!node_catchup_allow(n, now))
+			return last + 1;    /* later: the asker repeats */
+		sc_applog_get(&n->log, id, &it);
+		n->served_from_log++;
+		n->st.retx_unicast++;
+		(*budget)--;
+		node_batch_add(n, SC_RETX, node_server_addr(n, asker), &it,
+		    coord_head(n));
+	}
+	return id;
+}
+
+/* Answer a NACK: retransmit what we hold (store, else log), say GONE for
+ * what we do not. */
 void
 node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
     const struct sc_msg *m)
 {
-	const struct sockaddr_in *to = node_server_addr(n, asker);
 	struct sc_item gone[NACK_RANGES];
 	struct sc_msg g;
 	uint32_t ngone = 0, budget = NACK_BUDGET;
@@ -48,44 +105,26 @@ node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 	sc_retx_report(&n->retx, asker, m->a);
 	for (uint32_t i = 0; i < m->count && budget > 0; i++) {
 		uint64_t id = m->items[i].first, last = m->items[i].last;
+		const struct sc_stored *s;
 
+		if (id == 0)
+			id = 1;
 		if (last > coord_head(n))
 			last = coord_head(n);
-		if (id < n->retx.low && ngone < NACK_RANGES) {
+		if (id < n->retx.low)
+			id = nack_from_log(n, now, asker, id, last < n->retx.low ?
+			    last : n->retx.low - 1, &budget);
+		if (id < n->retx.low && id <= last && ngone < NACK_RANGES) {
 			memset(&gone[ngone], 0, sizeof(gone[0]));
 			gone[ngone].first = id;
 			gone[ngone].last = last < n->retx.low ? last :
 			    n->retx.low - 1;
 			id = gone[ngone++].last + 1;
 		}
-		for (; id >= 1 && id <= last && budget > 0; id++, budget--) {
-			const struct sc_stored *s;
-			struct sc_item it;
-
+		for (; id <= last && budget > 0; id++, budget--) {
 			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE)
 				break;
-			memset(&it, 0, sizeof(it));
-			it.id = id;
-			it.client = s->client;
-			it.req = s->req;
-			it.value = s->value;
-			it.len = s->len;
-			switch (sc_retx_route(&n->retx, id, asker, now,
-			    n->retx_window_us)) {
-			case SC_ROUTE_UNICAST:
-				n->st.retx_unicast++;
-				node_batch_add(n, SC_RETX, to, &it,
-				    coord_head(n));
-				break;
-			case SC_ROUTE_MULTICAST:
-				n->st.retx_multicast++;
-				node_batch_add(n, SC_RETX, NULL, &it,
-				    coord_head(n));
-				break;
-			default:
-				n->st.retx_skipped++;
-				break;
-			}
+			nack_from_store(n, now, asker, id, s);
 		}
 	}
 	if (ngone == 0)
@@ -95,7 +134,7 @@ node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 	g.count = ngone;
 	g.items = gone;
 	n->st.gone_sent++;
-	node_send_msg(n, &g, to, SC_DATAGRAM_MAX);
+	node_send_msg(n, &g, node_server_addr(n, asker), SC_DATAGRAM_MAX);
 }
 
 /* The coordinator no longer has what we asked for. */
@@ -139,12 +178,7 @@ repair_local(struct sc_node *n, int64_t now, const struct sc_gap_ask *ask,
 				sc_gap_forget(&n->gaps, id, ask[i].last);
 				break;
 			}
-			memset(&it, 0, sizeof(it));
-			it.id = id;
-			it.client = s->client;
-			it.req = s->req;
-			it.value = s->value;
-			it.len = s->len;
+			retx_item(&it, id, s);
 			n->st.retx_local++;
 			node_offer_entry(n, now, &it);
 		}

@@ -170,6 +170,19 @@ sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
 	jrequests(&j, n);
 	if (n->coordinator)
 		jstore(&j, n);
+	jput(&j, "\"catchup\":{");
+	jnum(&j, "behind", (n->coordinator ? sc_seq_highest(&n->seq) :
+	    sc_gap_known(&n->gaps)) - n->log.count);
+	jnum(&j, "recovered_from_file", n->recovered);
+	jnum(&j, "served_from_log", n->served_from_log);
+	jtrim(&j);
+	jput(&j, "},\"log_file\":{");
+	jput(&j, "\"path\":\"%s\",", n->file.fd == -1 ? "" : n->file.path);
+	jnum(&j, "bytes", n->file.size);
+	jnum(&j, "fsyncs", n->file.syncs);
+	jnum(&j, "cut_at_start", n->file.cut_bytes);
+	jtrim(&j);
+	jput(&j, "},");
 	jput(&j, "\"faults\":{");
 	jfaults(&j, &n->fault.n, SC_IN);
 	jfaults(&j, &n->fault.n, SC_OUT);

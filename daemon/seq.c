@@ -40,22 +40,35 @@ seq_forget_oldest(struct sc_seq *s)
 	s->evicted++;
 }
 
-enum sc_seq_result
-sc_seq_stamp(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t *id)
+static void
+seq_keep(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t id)
 {
 	struct sc_seq_key *k;
 
-	if (sc_table_get(&s->dedup, client, req, id))
-		return SC_SEQ_REPEAT;
 	if (s->fifo_len == s->cap)
 		seq_forget_oldest(s);
-	*id = s->next++;
-	/* Cannot fail: we just made room. */
-	(void)sc_table_put(&s->dedup, client, req, *id);
+	/* Cannot fail: there is room. */
+	(void)sc_table_put(&s->dedup, client, req, id);
 	k = &s->fifo[(s->fifo_head + s->fifo_len) % s->cap];
 	k->client = client;
 	k->req = req;
 	s->fifo_len++;
+}
+
+void
+sc_seq_remember(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t id)
+{
+	if (!sc_table_get(&s->dedup, client, req, NULL))
+		seq_keep(s, client, req, id);
+}
+
+enum sc_seq_result
+sc_seq_stamp(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t *id)
+{
+	if (sc_table_get(&s->dedup, client, req, id))
+		return SC_SEQ_REPEAT;
+	*id = s->next++;
+	seq_keep(s, client, req, *id);
 	return SC_SEQ_NEW;
 }
 

@@ -222,6 +222,7 @@ usage(FILE *f)
 	    "  -c, --config FILE    the cluster file\n"
 	    "  -i, --id N           which [server N] of the file this is\n"
 	    "  -n, --check-config   validate the file and exit\n"
+	    "  -d, --data-dir DIR   keep this server's log in DIR (durable)\n"
 	    "  -f, --fault KEY=VAL  fault-injection key for this server\n"
 	    "                       (fault_in_drop=0.1, ...; repeatable)\n"
 	    "  -s, --set KEY=VAL    override any other key (repeatable)\n"
@@ -232,6 +233,7 @@ usage(FILE *f)
 
 struct opts {
 	const char *config;
+	char data_dir[300];
 	long id;
 	int check;
 	int level;
@@ -247,6 +249,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "id", required_argument, NULL, 'i' },
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "fault", required_argument, NULL, 'f' },
+		{ "data-dir", required_argument, NULL, 'd' },
 		{ "set", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -259,7 +262,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->id = -1;
 	o->level = SC_LOG_INFO;
-	while ((ch = getopt_long(argc, argv, "c:i:nf:s:vqh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:i:nf:s:d:vqh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = 1; break;
@@ -275,6 +278,14 @@ parse_args(int argc, char **argv, struct opts *o)
 				    optarg);
 				return -1;
 			}
+			break;
+		case 'd':
+			if (snprintf(o->data_dir, sizeof(o->data_dir),
+			    "data_dir=%s", optarg) >= (int)sizeof(o->data_dir))
+				return -1;
+			if (o->nsets == 64)
+				return -1;
+			o->sets[o->nsets++] = o->data_dir;
 			break;
 		case 'f':
 		case 's':
@@ -325,6 +336,7 @@ shell_start(struct shell *s, uint32_t id)
 	struct in_addr ifaddr = me->has_interface ? me->interface :
 	    s->conf.interface;
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], i[INET_ADDRSTRLEN];
+	char err[600];
 
 	s->loop = EV_DEFAULT;
 	if (sc_node_init(&s->node, &s->conf, id, shell_send, s,
@@ -332,6 +344,18 @@ shell_start(struct shell *s, uint32_t id)
 		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
 		return -1;
 	}
+	switch (sc_node_open_log(&s->node, err, sizeof(err))) {
+	case -1:
+		sc_log(SC_LOG_ERROR, "%s", err);
+		return -1;
+	case 1:
+		sc_warn("%s", err);
+		break;
+	}
+	if (s->node.file.fd != -1)
+		sc_info("log %s: %llu entries recovered, resuming at %llu",
+		    s->node.file.path, (unsigned long long)s->node.recovered,
+		    (unsigned long long)s->node.recovered + 1);
 	inet_ntop(AF_INET, &me->listen.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &s->conf.group.sin_addr, g, sizeof(g));
 	inet_ntop(AF_INET, &ifaddr, i, sizeof(i));

@@ -570,10 +570,11 @@ test_tail_loss(void **state)
 	sim_free(&s);
 }
 
-/* A store too small for what a dead server never acknowledges evicts,
- * and a request for an evicted entry gets an explicit GONE. */
+/* A store too small for what a down server never acknowledges evicts;
+ * when the server comes back, what left the store is served from the
+ * coordinator's log, and it converges. */
 static void
-test_gone(void **state)
+test_evicted_served_from_log(void **state)
 {
 	static struct sim s;
 
@@ -583,16 +584,53 @@ test_gone(void **state)
 	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
 	s.nodes[2].node.faulty = 1;
 	sim_client(&s, 0, 300);
-	/* Servers 0 and 1 get everything; server 2 never does. */
 	sim_run(&s, UINT64_MAX, 5000000);
 	assert_int_equal(s.nodes[1].node.log.count, 300);
+	assert_int_equal(s.nodes[2].node.log.count, 0);
 	assert_true(s.nodes[0].node.retx.evicted > 0);
 	s.nodes[2].node.faulty = 0;   /* back up */
-	sim_run(&s, UINT64_MAX, s.now + 2000000);
-	assert_true(s.nodes[2].node.st.gone_received > 0);
+	sim_run(&s, 300, s.now + 5000000);
+	sim_check(&s, 300);
+	assert_true(s.nodes[0].node.served_from_log > 0);
+	assert_int_equal(s.nodes[2].node.st.gone_received, 0);
+	sim_free(&s);
+}
+
+/* A request for entries that are neither in the store nor in the
+ * coordinator's applied log gets an explicit GONE, and the asker says so
+ * and stops asking, never applying anything out of order. To get there,
+ * the coordinator loses all of its own DATA (it stamps but lags in
+ * applying) while its tiny store evicts, and server 2 is down. */
+static void
+test_gone(void **state)
+{
+	static struct sim s;
+	struct sc_item a, b;
+
+	(void)state;
+	sim_init(&s, 3, "store_bytes = 2048\n", 10);
+	s.nodes[0].node.fault.conf.types = 1u << SC_DATA;
+	s.nodes[0].node.fault.conf.dir[SC_IN].drop = 1.0;
+	s.nodes[0].node.faulty = 1;
+	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
+	s.nodes[2].node.faulty = 1;
+	sim_client(&s, 1, 300);
+	sim_run(&s, UINT64_MAX, 3000000);
+	assert_int_equal(s.nodes[1].node.log.count, 300);
+	assert_true(s.nodes[0].node.retx.evicted > 0);
+	s.nodes[2].node.faulty = 0;
+	sim_run(&s, UINT64_MAX, s.now + 3000000);
 	assert_true(s.nodes[0].node.st.gone_sent > 0);
+	assert_true(s.nodes[2].node.st.gone_received > 0);
+	assert_true(s.nodes[2].node.st.gone_ids > 0);
 	assert_true(s.nodes[2].node.gone_from >= 1);
 	assert_true(s.nodes[2].node.log.count < 300);
+	/* What it did apply is the same prefix as everyone's. */
+	for (uint64_t id = 1; id <= s.nodes[2].node.log.count; id++) {
+		assert_int_equal(sc_applog_get(&s.nodes[2].node.log, id, &a), 0);
+		assert_int_equal(sc_applog_get(&s.nodes[1].node.log, id, &b), 0);
+		assert_int_equal(a.req, b.req);
+	}
 	sim_free(&s);
 }
 
@@ -608,6 +646,7 @@ main(void)
 		cmocka_unit_test(test_everything_5),
 		cmocka_unit_test(test_injected_faults),
 		cmocka_unit_test(test_tail_loss),
+		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 	};
 

@@ -55,6 +55,10 @@ struct sc_config {
 	uint32_t value_max;          /* <= SC_VALUE_MAX */
 
 	char data_dir[256];          /* default data folder ("" = memory) */
+	int fsync;                   /* enum sc_fsync: each, interval, never */
+	uint32_t fsync_interval_ms;  /* for fsync = interval */
+	uint32_t catchup_rate;       /* entries/s served from the log to a
+	                                server catching up (0 = no limit) */
 	struct sc_fault_conf fault;  /* cluster-wide fault injection */
 };
 

@@ -21,6 +21,7 @@
 #include "seqcast/fault.h"
 #include "seqcast/gap.h"
 #include "seqcast/holdback.h"
+#include "seqcast/logfile.h"
 #include "seqcast/pending.h"
 #include "seqcast/retx.h"
 #include "seqcast/seq.h"
@@ -93,6 +94,13 @@ struct sc_node {
 	struct sc_gaps gaps;
 	struct sc_pending pend;
 
+	struct sc_logfile file;   /* durable log (file.fd == -1: memory) */
+	int64_t next_sync;        /* fsync = interval: next fdatasync */
+	double catchup_tokens;    /* log-served retransmissions allowed now */
+	int64_t catchup_last;     /* when the tokens were last refilled */
+	uint64_t served_from_log; /* coordinator: entries sent from its log */
+	uint64_t recovered;       /* entries read back from the file at start */
+
 	struct sc_fault fault;
 	int faulty;               /* fault injection active */
 	struct sc_delayed delayed[SC_DELAYED_MAX];
@@ -116,6 +124,10 @@ struct sc_node {
 int sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
     sc_send_fn send, void *ctx, int64_t now);
 void sc_node_free(struct sc_node *n);
+/* Open this server's log file in data_dir (if it has one) and replay it:
+ * the server resumes from its last entry. 0 ok, 1 ok with a note in err
+ * (a torn last record was cut), -1 error (corruption: file and offset). */
+int sc_node_open_log(struct sc_node *n, char *err, size_t errlen);
 /* One received datagram (from: its source address). */
 void sc_node_receive(struct sc_node *n, int64_t now,
     const struct sockaddr_in *from, const void *buf, size_t len);

@@ -34,6 +34,10 @@ void sc_seq_free(struct sc_seq *s);
 /* Stamp a request: *id is its id, new or the one it already had. */
 enum sc_seq_result sc_seq_stamp(struct sc_seq *s, uint64_t client,
     uint64_t req, uint64_t *id);
+/* Remember that (client, req) has id, without moving the counter (used
+ * when a restarted coordinator replays its log). */
+void sc_seq_remember(struct sc_seq *s, uint64_t client, uint64_t req,
+    uint64_t id);
 /* Highest id given so far (0 if none). */
 uint64_t sc_seq_highest(const struct sc_seq *s);
 
