@@ -71,16 +71,16 @@ nack_from_store(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
 
 /* Serve ids [id, last] that left the store from the coordinator's own
  * log (catch-up of a restarted or new server), rate-limited. Returns the
- * first id not served. */
+ * first id not served (the asker repeats its NACK for the rest). */
 static uint64_t
 nack_from_log(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
     uint64_t last, uint32_t *budget)
 {
 	struct sc_item it;
 
-	for (; id <= last && id <= n->log.count && *budget > 0; id++) {
+	for (; id <= last && *budget > 0; id++) {
 		if (!node_catchup_allow(n, now))
-			return last + 1;    /* later: the asker repeats */
+			break;
 		sc_applog_get(&n->log, id, &it);
 		n->served_from_log++;
 		n->st.retx_unicast++;
@@ -111,15 +111,25 @@ node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 			id = 1;
 		if (last > coord_head(n))
 			last = coord_head(n);
-		if (id < n->retx.low)
-			id = nack_from_log(n, now, asker, id, last < n->retx.low ?
-			    last : n->retx.low - 1, &budget);
-		if (id < n->retx.low && id <= last && ngone < NACK_RANGES) {
-			memset(&gone[ngone], 0, sizeof(gone[0]));
-			gone[ngone].first = id;
-			gone[ngone].last = last < n->retx.low ? last :
+		if (id < n->retx.low) {
+			uint64_t below = last < n->retx.low ? last :
 			    n->retx.low - 1;
-			id = gone[ngone++].last + 1;
+			uint64_t logged = below < n->log.count ? below :
+			    n->log.count;
+
+			if (id <= logged) {
+				id = nack_from_log(n, now, asker, id, logged,
+				    &budget);
+				if (id <= logged)
+					continue;   /* rate or budget spent */
+			}
+			/* Neither in the store nor in our log: say so. */
+			if (id <= below && ngone < NACK_RANGES) {
+				memset(&gone[ngone], 0, sizeof(gone[0]));
+				gone[ngone].first = id;
+				gone[ngone++].last = below;
+			}
+			id = below + 1;
 		}
 		for (; id <= last && budget > 0; id++, budget--) {
 			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE)
