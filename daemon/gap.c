@@ -171,8 +171,8 @@ sc_gap_forget(struct sc_gaps *g, uint64_t first, uint64_t last)
 		uint64_t lo = r->first > first ? r->first : first;
 		uint64_t hi = r->last < last ? r->last : last;
 
-		g->given_up += hi - lo + 1;
 		if (lo == r->first && hi == r->last) {
+			g->given_up += hi - lo + 1;
 			gap_remove_at(g, i);
 			continue;
 		}
@@ -186,7 +186,11 @@ sc_gap_forget(struct sc_gaps *g, uint64_t first, uint64_t last)
 			g->n++;
 			g->r[i].last = lo - 1;
 			g->r[i + 1].first = hi + 1;
+		} else {
+			i++;        /* cannot split: keep asking for them */
+			continue;
 		}
+		g->given_up += hi - lo + 1;
 		i++;
 	}
 }

@@ -510,7 +510,8 @@ sc_node_tick(struct sc_node *n, int64_t now)
 	node_repair_tick(n, now);
 	node_durable_tick(n, now);
 	/* Re-forward what the coordinator has not stamped yet, with
-	 * exponential backoff per request (capped at 1 s). */
+	 * exponential backoff per request (capped at 8 x forward_retry_ms,
+	 * at most 1 s). */
 	for (;;) {
 		struct sc_pend *p = sc_pending_first(&n->pend);
 		struct sc_item it;
@@ -525,7 +526,7 @@ sc_node_tick(struct sc_node *n, int64_t now)
 		it.len = p->len;
 		n->st.reforwards++;
 		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
-		backoff = n->fwd_retry_us << (p->tries < 4 ? p->tries : 4);
+		backoff = n->fwd_retry_us << (p->tries < 3 ? p->tries : 3);
 		p->tries++;
 		sc_pending_schedule(&n->pend, p, now + min64(backoff, 1000000));
 	}

@@ -22,7 +22,7 @@ run() {
 		n=$per
 		[ $i -eq 2 ] && n=$((ENTRIES - 2 * per))
 		"$SEQCAST" add --quiet --server "$(addr $i)" --count $n \
-		    --prefix "$name-s$i" --timeout 60 &
+		    --prefix "$name-s$i" --timeout 60 --window 1024 &
 		CLIENTS="$CLIENTS $!"
 	done
 	for p in $CLIENTS; do wait "$p" || fail "$name: a client failed"; done
