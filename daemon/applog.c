@@ -72,7 +72,11 @@ sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
 	struct sc_logrec *r;
 	uint8_t head[12];
 
-	if (id != l->count + 1 || applog_reserve(l, len) == -1)
+	if (id != l->count + 1)
+		return -1;
+	if (l->file != NULL)
+		goto digest;
+	if (applog_reserve(l, len) == -1)
 		return -1;
 	r = &l->rec[l->count];
 	r->client = client;
@@ -81,6 +85,7 @@ sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
 	r->len = len;
 	memcpy(l->arena + l->arena_len, value, len);
 	l->arena_len += len;
+digest:
 	l->count++;
 	put_be(head, id, 8);
 	put_be(head + 8, len, 4);
@@ -96,14 +101,30 @@ sc_applog_get(const struct sc_applog *l, uint64_t id, struct sc_item *out)
 
 	if (id == 0 || id > l->count)
 		return -1;
-	r = &l->rec[id - 1];
 	memset(out, 0, sizeof(*out));
+	if (l->file != NULL) {
+		out->id = id;
+		return sc_logfile_get(l->file, id, &out->client, &out->req,
+		    &out->value, &out->len);
+	}
+	r = &l->rec[id - 1];
 	out->id = id;
 	out->client = r->client;
 	out->req = r->req;
 	out->len = r->len;
 	out->value = l->arena + r->off;
 	return 0;
+}
+
+void
+sc_applog_use_file(struct sc_applog *l, struct sc_logfile *f)
+{
+	free(l->rec);
+	free(l->arena);
+	l->rec = NULL;
+	l->arena = NULL;
+	l->cap = l->arena_cap = l->arena_len = 0;
+	l->file = f;
 }
 
 void

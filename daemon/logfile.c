@@ -133,10 +133,29 @@ sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
 }
 
 struct count_ctx {
+	struct sc_logfile *f;
 	sc_logfile_fn fn;
 	void *ctx;
 	uint64_t last;
 };
+
+static int
+index_note(struct sc_logfile *f, uint64_t id, uint64_t offset)
+{
+	if ((id - 1) % SC_LOG_INDEX_EVERY != 0)
+		return 0;
+	if (f->index_len == f->index_cap) {
+		uint64_t n = f->index_cap ? 2 * f->index_cap : 1024;
+		uint64_t *x = realloc(f->index, n * sizeof(*x));
+
+		if (x == NULL)
+			return -1;
+		f->index = x;
+		f->index_cap = n;
+	}
+	f->index[f->index_len++] = offset;
+	return 0;
+}
 
 static int
 count_record(void *ctx, uint64_t id, uint64_t client, uint64_t req,
@@ -145,6 +164,8 @@ count_record(void *ctx, uint64_t id, uint64_t client, uint64_t req,
 	struct count_ctx *c = ctx;
 
 	c->last = id;
+	if (index_note(c->f, id, offset) == -1)
+		return -1;
 	return c->fn ? c->fn(c->ctx, id, client, req, value, len, offset) : 0;
 }
 
@@ -152,7 +173,7 @@ static int
 logfile_replay(struct sc_logfile *f, sc_logfile_fn fn, void *ctx, char *err,
     size_t errlen)
 {
-	struct count_ctx c = { fn, ctx, 0 };
+	struct count_ctx c = { f, fn, ctx, 0 };
 	struct stat st;
 	uint8_t *map = NULL;
 	uint64_t good = 0, bad;
@@ -225,7 +246,8 @@ sc_logfile_open(struct sc_logfile *f, const char *dir, uint32_t server,
 	}
 	f->buf_cap = 256 * 1024;
 	f->buf = malloc(f->buf_cap);
-	if (f->buf == NULL) {
+	f->chunk = malloc(SC_LOG_CHUNK);
+	if (f->buf == NULL || f->chunk == NULL) {
 		snprintf(err, errlen, "out of memory");
 		close(f->fd);
 		f->fd = -1;
@@ -242,7 +264,11 @@ sc_logfile_close(struct sc_logfile *f)
 		close(f->fd);
 	}
 	free(f->buf);
+	free(f->chunk);
+	free(f->index);
 	f->buf = NULL;
+	f->chunk = NULL;
+	f->index = NULL;
 	f->fd = -1;
 }
 
@@ -275,7 +301,8 @@ sc_logfile_append(struct sc_logfile *f, uint64_t id, uint64_t client,
 	uint8_t *h;
 	int64_t off = (int64_t)f->size;
 
-	if (id != f->last_id + 1 || len > SC_VALUE_MAX)
+	if (id != f->last_id + 1 || len > SC_VALUE_MAX ||
+	    index_note(f, id, (uint64_t)off) == -1)
 		return -1;
 	if (f->buf_len + SC_LOGREC_HEAD + len > f->buf_cap &&
 	    sc_logfile_write(f) == -1)
@@ -337,4 +364,58 @@ sc_logfile_read(struct sc_logfile *f, uint64_t offset, uint64_t *id,
 	*req = get64(h + 24);
 	*len = n;
 	return 0;
+}
+
+/* Make [off, off + need) readable from the chunk buffer. */
+static int
+chunk_load(struct sc_logfile *f, uint64_t off, uint64_t need)
+{
+	ssize_t n;
+
+	if (off >= f->chunk_off && off + need <= f->chunk_off + f->chunk_len)
+		return 0;
+	if (off + need > f->size - f->buf_len && sc_logfile_write(f) == -1)
+		return -1;
+	n = pread(f->fd, f->chunk, SC_LOG_CHUNK, (off_t)off);
+	if (n < 0 || (uint64_t)n < need)
+		return -1;
+	f->chunk_off = off;
+	f->chunk_len = (uint64_t)n;
+	return 0;
+}
+
+int
+sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
+    uint64_t *req, const uint8_t **value, uint32_t *len)
+{
+	uint64_t k = (id - 1) / SC_LOG_INDEX_EVERY, off, at;
+
+	if (id == 0 || id > f->last_id || k >= f->index_len)
+		return -1;
+	off = f->index[k];
+	/* Walk from the indexed record; the chunk holds at least the 64
+	 * records of one index step (64 x 1064 bytes < 128 KiB). */
+	for (at = k * SC_LOG_INDEX_EVERY + 1;; at++) {
+		const uint8_t *h;
+		uint32_t n;
+
+		if (chunk_load(f, off, SC_LOGREC_HEAD) == -1)
+			return -1;
+		h = f->chunk + (off - f->chunk_off);
+		n = get32(h + 4);
+		if (get32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
+		    get64(h + 8) != at)
+			return -1;
+		if (at == id) {
+			if (chunk_load(f, off, SC_LOGREC_HEAD + n) == -1)
+				return -1;
+			h = f->chunk + (off - f->chunk_off);
+			*client = get64(h + 16);
+			*req = get64(h + 24);
+			*value = h + SC_LOGREC_HEAD;
+			*len = n;
+			return 0;
+		}
+		off += SC_LOGREC_HEAD + n;
+	}
 }

@@ -377,10 +377,11 @@ handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *req)
 {
 	static struct sc_item items[SC_ITEMS_MAX];
+	static uint8_t arena[SC_REPLY_MAX];
 	struct sc_msg m;
 	uint64_t id = req->a ? req->a : 1;
 	uint64_t max = req->b ? req->b : SC_ITEMS_MAX;
-	size_t size;
+	size_t size, used = 0;
 
 	node_header(n, &m, SC_LOG_REPLY);
 	m.a = n->log.count;
@@ -389,9 +390,18 @@ handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
 	while (id <= n->log.count && m.count < max && m.count < SC_ITEMS_MAX) {
 		struct sc_item *it = &items[m.count];
 
-		sc_applog_get(&n->log, id, it);
+		if (sc_applog_get(&n->log, id, it) == -1) {
+			node_warn(n, n->now, "cannot read entry %llu back",
+			    (unsigned long long)id);
+			break;
+		}
 		if (size + sc_item_size(SC_LOG_REPLY, it) > SC_REPLY_MAX)
 			break;
+		/* The value may point into a read buffer that the next get
+		 * reuses: keep a copy. */
+		memcpy(arena + used, it->value, it->len);
+		it->value = arena + used;
+		used += it->len;
 		size += sc_item_size(SC_LOG_REPLY, it);
 		m.count++;
 		id++;

@@ -45,10 +45,14 @@ sc_node_open_log(struct sc_node *n, char *err, size_t errlen)
 	n->file.fd = -1;
 	if (dir[0] == '\0')
 		return 0;
+	/* Entries read back count as applied; their values stay on disk. */
+	sc_applog_use_file(&n->log, &n->file);
 	rc = sc_logfile_open(&n->file, dir, n->id, replay_entry, n, err,
 	    errlen);
-	if (rc == -1)
+	if (rc == -1) {
+		n->log.file = NULL;
 		return -1;
+	}
 	last = n->log.count;
 	/* Resume after the last entry: the gap tracker, and at the
 	 * coordinator the counter and the (empty) retransmit store. */

@@ -17,6 +17,8 @@ sc_pending_init(struct sc_pending *p, uint32_t cap)
 	    sc_table_init(&p->index, cap) == -1) {
 		free(p->e);
 		free(p->heap);
+		p->e = NULL;
+		p->heap = NULL;
 		return -1;
 	}
 	p->cap = cap;

@@ -12,6 +12,7 @@ sc_seq_init(struct sc_seq *s, uint32_t dedup_max, uint64_t first_id)
 	s->fifo = calloc(dedup_max, sizeof(*s->fifo));
 	if (s->fifo == NULL || sc_table_init(&s->dedup, dedup_max) == -1) {
 		free(s->fifo);
+		s->fifo = NULL;
 		return -1;
 	}
 	s->fifo_head = 0;

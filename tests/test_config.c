@@ -345,7 +345,7 @@ static void test_errors_cluster_keys(void **state)
 	    "t.conf:11: key 'heartbeat_ms': out of range: '0' (1..3600000)");
 	check_at_11("dedup_max = 4294967296",
 	    "t.conf:11: key 'dedup_max': out of range: '4294967296' "
-	    "(1..4294967295)");
+	    "(1..1073741824)");
 	check_at_11("fault_seed = 18446744073709551616",
 	    "t.conf:11: key 'fault_seed': out of range: "
 	    "'18446744073709551616' (0..18446744073709551615)");

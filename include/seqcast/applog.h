@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <stdint.h>
 
+#include "seqcast/logfile.h"
 #include "seqcast/wire.h"
 
 struct sc_logrec {
@@ -29,6 +30,8 @@ struct sc_applog {
 	uint8_t *arena;           /* all values, back to back */
 	uint64_t arena_len, arena_cap;
 	crypto_generichash_state digest;
+	struct sc_logfile *file;  /* set: values live in the log file, not
+	                             in memory (bounded memory for long runs) */
 };
 
 int sc_applog_init(struct sc_applog *l);
@@ -39,6 +42,9 @@ int sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
 /* Fill *out (id, client, req, value, len) for 1 <= id <= count. */
 int sc_applog_get(const struct sc_applog *l, uint64_t id,
     struct sc_item *out);
+/* From now on keep values in f (already holding ids 1..count+...)
+ * instead of memory; frees the in-memory copies. */
+void sc_applog_use_file(struct sc_applog *l, struct sc_logfile *f);
 /* Hex digest of the log so far: 32 hex digits and a NUL. */
 void sc_applog_digest(const struct sc_applog *l, char hex[33]);
 

@@ -45,7 +45,16 @@ struct sc_logfile {
 	size_t buf_len, buf_cap;
 	uint64_t syncs;       /* fdatasync calls */
 	uint64_t cut_bytes;   /* torn tail removed at open */
+	uint64_t *index;      /* offset of ids 1, 1+K, 1+2K, ... */
+	uint64_t index_len, index_cap;
+	uint8_t *chunk;       /* last block read back, for sequential gets */
+	uint64_t chunk_off, chunk_len;
 };
+
+/* Every SC_LOG_INDEX_EVERY-th record's offset is kept in memory (16 bytes
+ * an entry for 2M entries: 256 KiB), so any id is one short scan away. */
+#define SC_LOG_INDEX_EVERY 64
+#define SC_LOG_CHUNK (128 * 1024)
 
 /* Called for each record during recovery; value points into a buffer
  * valid for the call. Return -1 to stop. */
@@ -71,6 +80,11 @@ int sc_logfile_dirty(const struct sc_logfile *f);
 /* Read the record at offset (value into buf, capacity SC_VALUE_MAX). */
 int sc_logfile_read(struct sc_logfile *f, uint64_t offset, uint64_t *id,
     uint64_t *client, uint64_t *req, uint8_t *buf, uint32_t *len);
+
+/* Read back the record with this id (1 <= id <= last_id). The value
+ * points into the file's read buffer: valid until the next call. */
+int sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
+    uint64_t *req, const uint8_t **value, uint32_t *len);
 
 /* Scan a file image (for tests and the fuzzer): returns the number of
  * good bytes, and in *bad the offset of corruption or UINT64_MAX. */
