@@ -81,6 +81,7 @@ enum kind {
 	T_IFACE,        /* A.B.C.D */
 	T_DIR,          /* data_dir */
 	T_FSYNC,        /* fsync policy: each, interval, never */
+	T_KEYFILE,      /* key_file */
 	T_LISTEN,       /* unicast A.B.C.D:PORT */
 	T_PROB,         /* fault rate: dir, rate */
 	T_FDELAY,       /* fault delay_ms */
@@ -126,6 +127,8 @@ static const struct key keys[] = {
 	CU32("value_max", value_max, 1, SC_VALUE_MAX),
 	{ "data_dir", BOTH, T_DIR, 0, 0, 0, 0 },
 	{ "fsync", IN_CLUSTER, T_FSYNC, 0, 0, 0, 0 },
+	{ "key_file", IN_CLUSTER, T_KEYFILE, 0, 0, 0, 0 },
+	CU32("add_rate", add_rate, 0, UINT32_MAX),
 	CU32("fsync_interval_ms", fsync_interval_ms, 1, MS_MAX),
 	CU32("catchup_rate", catchup_rate, 0, UINT32_MAX),
 	{ "listen", IN_SERVER, T_LISTEN, 0, 0, 0, 0 },
@@ -511,6 +514,15 @@ static int apply(struct sc_config *c, int server, const struct key *k,
 			return -1;
 		}
 		memcpy(s ? s->data_dir : c->data_dir, v, n + 1);
+		return 0;
+	case T_KEYFILE:
+		n = strlen(v);
+		if (n >= sizeof c->key_file) {
+			snprintf(what, wl, "too long (at most %zu characters)",
+			    sizeof c->key_file - 1);
+			return -1;
+		}
+		memcpy(c->key_file, v, n + 1);
 		return 0;
 	case T_FSYNC:
 		if (strcmp(v, "each") == 0)

@@ -35,6 +35,8 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	n->send = send;
 	n->send_ctx = ctx;
 	n->fwd_retry_us = ms_to_us(c->forward_retry_ms);
+	n->dgram_max = SC_DATAGRAM_MAX;
+	n->reply_max = SC_REPLY_MAX;
 	n->retx_window_us = ms_to_us(c->retx_window_ms);
 
 	memset(&gc, 0, sizeof(gc));
@@ -94,6 +96,16 @@ sc_node_free(struct sc_node *n)
 	n->dec = NULL;
 }
 
+void
+sc_node_set_key(struct sc_node *n, const struct sc_auth *auth)
+{
+	n->auth = *auth;
+	if (n->auth.on) {
+		n->dgram_max = SC_DATAGRAM_MAX - SC_AUTH_TRAILER;
+		n->reply_max = SC_REPLY_MAX - SC_AUTH_TRAILER;
+	}
+}
+
 uint64_t
 sc_node_applied(const struct sc_node *n)
 {
@@ -135,6 +147,21 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 
 	n->now = now;
 	n->st.bytes_in += len;
+	if (n->auth.on || (len >= SC_HEADER_LEN &&
+	    (((const uint8_t *)buf)[7] & SC_FLAG_MAC))) {
+		size_t inner;
+
+		rc = sc_auth_open(&n->auth, buf, len, now, &inner);
+		if (rc != SC_AUTH_OK) {
+			n->st.auth[rc]++;
+			inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
+			node_warn(n, now, "refused a datagram from %s:%u: %s",
+			    addr, ntohs(from->sin_port),
+			    sc_auth_result_name(rc));
+			return;
+		}
+		len = inner;
+	}
 	rc = node_decode(n, buf, len);
 	if (rc != SC_REJ_NONE) {
 		n->st.rejected[rc]++;
@@ -313,6 +340,33 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 	node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
 }
 
+/* A token bucket per source address (hashed into a fixed table, so an
+ * outsider cannot grow it): add_rate entries/s, one second of burst. */
+static int
+rate_ok(struct sc_node *n, int64_t now, const struct sockaddr_in *from)
+{
+	uint32_t ip = from->sin_addr.s_addr;
+	struct sc_rate_bucket *b = &n->rate[(ip * 2654435761u) >>
+	    22 & (SC_RATE_BUCKETS - 1)];
+	double rate = n->conf->add_rate;
+
+	if (rate == 0)
+		return 1;
+	if (b->addr != ip || b->last == 0) {
+		b->addr = ip;
+		b->tokens = rate;
+		b->last = now;
+	}
+	b->tokens += (double)(now - b->last) * rate / 1e6;
+	b->last = now;
+	if (b->tokens > rate)
+		b->tokens = rate;
+	if (b->tokens < 1)
+		return 0;
+	b->tokens -= 1;
+	return 1;
+}
+
 static void
 handle_add(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
     const struct sc_msg *m)
@@ -320,7 +374,11 @@ handle_add(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 	for (uint32_t i = 0; i < m->count; i++) {
 		const struct sc_item *it = &m->items[i];
 
-		if (it->len > n->conf->value_max) {
+		if (!rate_ok(n, now, from)) {
+			/* Dropped, not refused: an answer to a spoofed
+			 * source would make us a reflector. */
+			n->st.rate_limited++;
+		} else if (it->len > n->conf->value_max) {
 			n->st.too_large++;
 			node_ack(n, from, it->client, it->req, 0,
 			    SC_ERR_TOO_LARGE);
@@ -395,7 +453,7 @@ handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
 			    (unsigned long long)id);
 			break;
 		}
-		if (size + sc_item_size(SC_LOG_REPLY, it) > SC_REPLY_MAX)
+		if (size + sc_item_size(SC_LOG_REPLY, it) > n->reply_max)
 			break;
 		/* The value may point into a read buffer that the next get
 		 * reuses: keep a copy. */
@@ -406,7 +464,7 @@ handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
 		m.count++;
 		id++;
 	}
-	node_send_msg(n, &m, from, SC_REPLY_MAX);
+	node_send_msg(n, &m, from, n->reply_max);
 }
 
 static void
@@ -419,7 +477,7 @@ handle_stats_req(struct sc_node *n, const struct sockaddr_in *from)
 		return;
 	node_header(n, &m, SC_STATS_REPLY);
 	m.text = json;
-	node_send_msg(n, &m, from, SC_REPLY_MAX);
+	node_send_msg(n, &m, from, n->reply_max);
 }
 
 /* Who may send what: server-to-server messages must name a server of

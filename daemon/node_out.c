@@ -27,6 +27,17 @@ static void
 node_deliver(struct sc_node *n, int type, const struct sockaddr_in *to,
     const void *buf, size_t len)
 {
+	if (n->auth.on) {
+		long sealed;
+
+		memcpy(n->sealed, buf, len);
+		sealed = sc_auth_seal(&n->auth, n->sealed, len,
+		    sizeof(n->sealed), n->now);
+		if (sealed < 0)
+			return;
+		buf = n->sealed;
+		len = (size_t)sealed;
+	}
 	n->st.out[type]++;
 	n->st.bytes_out += len;
 	n->send(n->send_ctx, to, buf, len);
@@ -132,7 +143,7 @@ batch_flush(struct sc_node *n, struct sc_batch *b)
 		m.count = b->count;
 		m.items = b->items;
 		node_send_msg(n, &m, b->to_group ? NULL : &b->to,
-		    SC_DATAGRAM_MAX);
+		    n->dgram_max);
 	}
 	b->type = 0;
 	b->count = 0;
@@ -190,7 +201,7 @@ node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
 	size_t isz = sc_item_size(type, it);
 	struct sc_item *dst;
 
-	if (b->count == SC_BATCH_ITEMS || b->size + isz > SC_DATAGRAM_MAX) {
+	if (b->count == SC_BATCH_ITEMS || b->size + isz > n->dgram_max) {
 		batch_flush(n, b);
 		b = batch_find(n, type, to);
 	}

@@ -144,7 +144,7 @@ node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 	g.count = ngone;
 	g.items = gone;
 	n->st.gone_sent++;
-	node_send_msg(n, &g, node_server_addr(n, asker), SC_DATAGRAM_MAX);
+	node_send_msg(n, &g, node_server_addr(n, asker), n->dgram_max);
 }
 
 /* The coordinator no longer has what we asked for. */
@@ -225,7 +225,7 @@ repair_nack(struct sc_node *n, int64_t now)
 	}
 	n->st.nacks_sent++;
 	n->reported = n->log.count;
-	node_send_msg(n, &m, &n->coord_addr, SC_DATAGRAM_MAX);
+	node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 }
 
 void
@@ -243,7 +243,7 @@ node_repair_tick(struct sc_node *n, int64_t now)
 			m.a = coord_head(n);
 			m.b = n->retx.stable;
 			n->st.heartbeats_sent++;
-			node_send_msg(n, &m, NULL, SC_DATAGRAM_MAX);
+			node_send_msg(n, &m, NULL, n->dgram_max);
 			n->next_heartbeat = now +
 			    ms_to_us(n->conf->heartbeat_ms);
 		}
@@ -252,7 +252,7 @@ node_repair_tick(struct sc_node *n, int64_t now)
 		m.a = n->log.count;
 		n->st.reports_sent++;
 		n->reported = n->log.count;
-		node_send_msg(n, &m, &n->coord_addr, SC_DATAGRAM_MAX);
+		node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 		n->next_report = now + ms_to_us(n->conf->report_ms);
 	}
 	repair_nack(n, now);

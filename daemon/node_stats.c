@@ -135,15 +135,20 @@ jrequests(struct json *j, const struct sc_node *n)
 static void
 jrejects(struct json *j, const struct sc_node *n)
 {
-	uint64_t total = n->st.unexpected;
+	uint64_t total = n->st.unexpected + n->st.rate_limited;
 
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		total += n->st.rejected[r];
+	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
+		total += n->st.auth[a];
 	jnum(j, "rejected", total);
 	jput(j, "\"rejected_by\":{");
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		jnum(j, sc_reject_name(r), n->st.rejected[r]);
 	jnum(j, "unexpected", n->st.unexpected);
+	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
+		jnum(j, sc_auth_result_name(a), n->st.auth[a]);
+	jnum(j, "rate_limited", n->st.rate_limited);
 	jtrim(j);
 	jput(j, "},");
 }

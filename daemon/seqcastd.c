@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "seqcast/auth.h"
 #include "seqcast/config.h"
 #include "seqcast/log.h"
 #include "seqcast/node.h"
@@ -36,6 +37,7 @@ struct shell {
 	ev_io uw, gw;
 	ev_timer timer;
 	ev_signal sigint, sigterm;
+	struct sc_auth auth;
 	uint64_t send_errors;
 	uint8_t bufs[RECV_BATCH][SC_RECV_MAX];
 };
@@ -222,6 +224,7 @@ usage(FILE *f)
 	    "  -c, --config FILE    the cluster file\n"
 	    "  -i, --id N           which [server N] of the file this is\n"
 	    "  -n, --check-config   validate the file and exit\n"
+	    "  -g, --gen-key FILE   write a new random shared key to FILE\n"
 	    "  -d, --data-dir DIR   keep this server's log in DIR (durable)\n"
 	    "  -f, --fault KEY=VAL  fault-injection key for this server\n"
 	    "                       (fault_in_drop=0.1, ...; repeatable)\n"
@@ -233,6 +236,7 @@ usage(FILE *f)
 
 struct opts {
 	const char *config;
+	const char *gen_key;
 	char data_dir[300];
 	long id;
 	int check;
@@ -248,6 +252,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "gen-key", required_argument, NULL, 'g' },
 		{ "fault", required_argument, NULL, 'f' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "set", required_argument, NULL, 's' },
@@ -262,10 +267,11 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->id = -1;
 	o->level = SC_LOG_INFO;
-	while ((ch = getopt_long(argc, argv, "c:i:nf:s:d:vqh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:i:ng:f:s:d:vqh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = 1; break;
+		case 'g': o->gen_key = optarg; return 0;
 		case 'v': o->level = SC_LOG_DEBUG; break;
 		case 'q': o->level = SC_LOG_WARN; break;
 		case 'h': usage(stdout); exit(0);
@@ -305,6 +311,30 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* A relative key_file is relative to the cluster file's folder. */
+static int
+load_key(struct shell *s, const char *config)
+{
+	char path[600], err[700];
+	const char *slash = strrchr(config, '/');
+	struct sc_auth auth;
+
+	if (s->conf.key_file[0] == '\0')
+		return 0;
+	if (s->conf.key_file[0] == '/' || slash == NULL)
+		snprintf(path, sizeof(path), "%s", s->conf.key_file);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - config),
+		    config, s->conf.key_file);
+	if (sc_auth_load(&auth, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "seqcastd: %s\n", err);
+		return -1;
+	}
+	s->auth = auth;
+	sodium_memzero(&auth, sizeof(auth));
+	return 0;
+}
+
 static int
 load_config(struct shell *s, const struct opts *o)
 {
@@ -326,7 +356,7 @@ load_config(struct shell *s, const struct opts *o)
 		    o->config, o->id);
 		return -1;
 	}
-	return 0;
+	return load_key(s, o->config);
 }
 
 static int
@@ -344,6 +374,7 @@ shell_start(struct shell *s, uint32_t id)
 		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
 		return -1;
 	}
+	sc_node_set_key(&s->node, &s->auth);
 	switch (sc_node_open_log(&s->node, err, sizeof(err))) {
 	case -1:
 		sc_log(SC_LOG_ERROR, "%s", err);
@@ -376,6 +407,9 @@ shell_start(struct shell *s, uint32_t id)
 	    s->conf.cluster_id, s->conf.nservers);
 	if (s->node.faulty)
 		sc_warn("fault injection is on for this server");
+	if (s->node.auth.on)
+		sc_info("authentication on: every datagram without a valid "
+		    "MAC is dropped");
 	return 0;
 }
 
@@ -410,6 +444,17 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) == -1)
 		return 2;
+	if (o.gen_key != NULL) {
+		char err[600];
+
+		if (sc_auth_generate(o.gen_key, err, sizeof(err)) == -1) {
+			fprintf(stderr, "seqcastd: %s\n", err);
+			return 1;
+		}
+		printf("%s: new key written (keep it secret: anyone with it "
+		    "can add and forge)\n", o.gen_key);
+		return 0;
+	}
 	sc_tpl_hooks_install();
 	if (load_config(&s, &o) == -1)
 		return 1;

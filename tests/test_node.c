@@ -52,6 +52,7 @@ struct simclient {
 	int64_t *due;          /* [req] retry time, 0 = not sent */
 	uint32_t nacked;
 	struct sc_decoder *dec;
+	struct sc_auth auth;
 };
 
 struct sim {
@@ -68,6 +69,11 @@ struct sim {
 	double dup;            /* network duplication */
 	int64_t jitter_us;     /* uniform extra latency: reorders */
 	uint64_t delivered, lost;
+	int keyed;             /* every node and client has the key */
+	uint8_t captured[SC_RECV_MAX];  /* first DATA datagram sent */
+	size_t captured_len;
+	uint8_t captured_add[SC_RECV_MAX]; /* first ADD datagram sent */
+	size_t captured_add_len;
 };
 
 static uint64_t
@@ -136,6 +142,18 @@ net_send(struct sim *s, const struct sockaddr_in *from, int dest,
 {
 	int copies = 1, c;
 
+	if (len > 5 && buf != NULL) {
+		const uint8_t *b = buf;
+
+		if (b[5] == SC_DATA && s->captured_len == 0) {
+			memcpy(s->captured, buf, len);
+			s->captured_len = len;
+		}
+		if (b[5] == SC_ADD && s->captured_add_len == 0) {
+			memcpy(s->captured_add, buf, len);
+			s->captured_add_len = len;
+		}
+	}
 	if (urand(s) < s->loss) {
 		s->lost++;
 		return;
@@ -206,6 +224,21 @@ value_of(uint64_t client_id, uint64_t req, char *buf, size_t len)
 	return buf;
 }
 
+static void
+client_put(struct sim *s, struct simclient *cl, const struct sc_msg *m,
+    const struct sockaddr_in *from)
+{
+	uint8_t buf[SC_DATAGRAM_MAX + SC_AUTH_TRAILER];
+	long len = sc_encode(m, buf, SC_DATAGRAM_MAX);
+
+	assert_true(len > 0);
+	if (s->keyed)
+		len = sc_auth_seal(&cl->auth, buf, (size_t)len, sizeof(buf),
+		    s->now);
+	assert_true(len > 0);
+	net_send(s, from, cl->target, buf, (size_t)len);
+}
+
 /* Send every request of client c that is new or due for a retry. */
 static void
 client_send(struct sim *s, int c)
@@ -213,11 +246,9 @@ client_send(struct sim *s, int c)
 	struct simclient *cl = &s->clients[c];
 	struct sc_item items[32];
 	char vals[32][40];
-	uint8_t buf[SC_DATAGRAM_MAX];
 	struct sc_msg m;
 	struct sockaddr_in from;
 	uint32_t k = 0, inflight = 0;
-	long len;
 
 	client_addr(c, &from);
 	memset(&m, 0, sizeof(m));
@@ -248,17 +279,13 @@ client_send(struct sim *s, int c)
 		cl->due[r] = s->now + 200000;
 		if (++k == 32) {
 			m.count = k;
-			len = sc_encode(&m, buf, sizeof(buf));
-			assert_true(len > 0);
-			net_send(s, &from, cl->target, buf, (size_t)len);
+			client_put(s, cl, &m, &from);
 			k = 0;
 		}
 	}
 	if (k > 0) {
 		m.count = k;
-		len = sc_encode(&m, buf, sizeof(buf));
-		assert_true(len > 0);
-		net_send(s, &from, cl->target, buf, (size_t)len);
+		client_put(s, cl, &m, &from);
 	}
 }
 
@@ -267,8 +294,12 @@ client_receive(struct sim *s, int c, const struct pkt *p)
 {
 	struct simclient *cl = &s->clients[c];
 	struct sc_msg m;
+	size_t len = p->len;
 
-	assert_int_equal(sc_decode(cl->dec, p->buf, p->len,
+	if (s->keyed)
+		assert_int_equal(sc_auth_open(&cl->auth, p->buf, p->len,
+		    s->now, &len), SC_AUTH_OK);
+	assert_int_equal(sc_decode(cl->dec, p->buf, len,
 	    s->conf.cluster_id, &m), SC_REJ_NONE);
 	assert_int_equal(m.h.type, SC_ACK);
 	for (uint32_t i = 0; i < m.count; i++) {
@@ -634,6 +665,118 @@ test_gone(void **state)
 	sim_free(&s);
 }
 
+static const uint8_t test_key[crypto_auth_KEYBYTES] = { 0x5e, 0xca, 0x57 };
+
+static void
+sim_key(struct sim *s)
+{
+	struct sc_auth a;
+
+	sc_auth_set_key(&a, test_key);
+	s->keyed = 1;
+	for (int i = 0; i < s->n; i++)
+		sc_node_set_key(&s->nodes[i].node, &a);
+	for (int c = 0; c < MAXC; c++)
+		s->clients[c].auth = a;
+}
+
+/* Deliver raw bytes to node d as if from address `from`. */
+static void
+inject(struct sim *s, int d, const struct sockaddr_in *from, const void *buf,
+    size_t len)
+{
+	sc_node_receive(&s->nodes[d].node, s->now, from, buf, len);
+	sc_node_flush(&s->nodes[d].node);
+}
+
+static uint64_t
+auth_refused(struct sim *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
+			n += s->nodes[i].node.st.auth[a];
+	return n;
+}
+
+/* With a key: a lossy cluster still converges; then a datagram from a
+ * process without the key (unsigned, or signed with another key) and
+ * replays of captured valid datagrams change nothing. */
+static void
+test_auth(void **state)
+{
+	static struct sim s;
+	uint8_t buf[SC_RECV_MAX + SC_AUTH_TRAILER];
+	char d0[33], d[33];
+	struct sc_auth wrong;
+	struct sc_msg m;
+	struct sc_item it;
+	uint8_t other[crypto_auth_KEYBYTES] = { 1 };
+	const struct sockaddr_in *coord = &s.conf.servers[0].listen;
+	long len;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 11);
+	sim_key(&s);
+	s.loss = 0.1;
+	sim_client(&s, 1, 500);
+	sim_client(&s, 2, 500);
+	sim_run(&s, 1000, 60 * 1000000LL);
+	sim_check(&s, 1000);
+	s.loss = 0;
+	sc_applog_digest(&s.nodes[1].node.log, d0);
+	assert_int_equal(auth_refused(&s), 0);
+
+	/* A forged DATA for id 1001 "from the coordinator", no MAC. */
+	memset(&m, 0, sizeof(m));
+	memset(&it, 0, sizeof(it));
+	m.h.type = SC_DATA;
+	m.h.cluster = s.conf.cluster_id;
+	m.h.sender = 0;
+	it.id = 1001;
+	it.client = 77;
+	it.req = 1;
+	it.value = (const uint8_t *)"forged";
+	it.len = 6;
+	m.items = &it;
+	m.count = 1;
+	m.a = 1001;
+	len = sc_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	for (int i = 0; i < 3; i++)
+		inject(&s, i, coord, buf, (size_t)len);
+	/* The same signed with another key. */
+	sc_auth_set_key(&wrong, other);
+	len = sc_auth_seal(&wrong, buf, (size_t)len, sizeof(buf), s.now);
+	for (int i = 0; i < 3; i++)
+		inject(&s, i, coord, buf, (size_t)len);
+	/* An unsigned ADD from a client without the key. */
+	m.h.type = SC_ADD;
+	m.h.sender = SC_SENDER_CLIENT;
+	m.h.cluster = 0;
+	len = sc_encode(&m, buf, sizeof(buf));
+	inject(&s, 1, coord, buf, (size_t)len);
+	/* Replays of a captured valid DATA and a captured valid ADD. */
+	assert_true(s.captured_len > 0 && s.captured_add_len > 0);
+	for (int i = 0; i < 3; i++)
+		inject(&s, i, coord, s.captured, s.captured_len);
+	for (int i = 0; i < 3; i++)
+		inject(&s, i, &s.conf.servers[1].listen, s.captured_add,
+		    s.captured_add_len);
+	sim_run(&s, UINT64_MAX, s.now + 2000000);
+	print_message("  %llu forged or replayed datagrams refused\n",
+	    (unsigned long long)auth_refused(&s));
+	assert_true(auth_refused(&s) >= 3 + 3 + 1 + 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(s.nodes[i].node.log.count, 1000);
+		sc_applog_digest(&s.nodes[i].node.log, d);
+		assert_string_equal(d, d0);
+	}
+	sim_check(&s, 1000);
+	sim_free(&s);
+}
+
 int
 main(void)
 {
@@ -648,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_tail_loss),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
+		cmocka_unit_test(test_auth),
 	};
 
 	sc_log_init("test_node", -1, SC_LOG_ERROR);

@@ -55,6 +55,9 @@ struct sc_config {
 	uint32_t value_max;          /* <= SC_VALUE_MAX */
 
 	char data_dir[256];          /* default data folder ("" = memory) */
+	char key_file[256];          /* shared key ("" = no authentication) */
+	uint32_t add_rate;           /* ADD entries/s per source address at
+	                                each server (0 = no limit) */
 	int fsync;                   /* enum sc_fsync: each, interval, never */
 	uint32_t fsync_interval_ms;  /* for fsync = interval */
 	uint32_t catchup_rate;       /* entries/s served from the log to a

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "seqcast/applog.h"
+#include "seqcast/auth.h"
 #include "seqcast/config.h"
 #include "seqcast/fault.h"
 #include "seqcast/gap.h"
@@ -73,6 +74,16 @@ struct sc_node_stats {
 	uint64_t forwards, reforwards, repeats;
 	uint64_t heartbeats_sent, reports_sent;
 	uint64_t log_suppressed;  /* log lines held back by rate limiting */
+	uint64_t auth[SC_AUTH_UNEXPECTED + 1]; /* datagrams refused by auth */
+	uint64_t rate_limited;    /* ADD entries over a source's add_rate */
+};
+
+/* Per-source ADD rate limiting: a token bucket per hashed source. */
+#define SC_RATE_BUCKETS 1024
+struct sc_rate_bucket {
+	uint32_t addr;            /* source IPv4 address */
+	double tokens;
+	int64_t last;
 };
 
 struct sc_node {
@@ -101,6 +112,11 @@ struct sc_node {
 	uint64_t served_from_log; /* coordinator: entries sent from its log */
 	uint64_t recovered;       /* entries read back from the file at start */
 
+	struct sc_auth auth;      /* shared key (auth.on == 0: none) */
+	size_t dgram_max;         /* SC_DATAGRAM_MAX less the MAC trailer */
+	size_t reply_max;         /* SC_REPLY_MAX less the MAC trailer */
+	struct sc_rate_bucket rate[SC_RATE_BUCKETS];
+
 	struct sc_fault fault;
 	int faulty;               /* fault injection active */
 	struct sc_delayed delayed[SC_DELAYED_MAX];
@@ -119,6 +135,7 @@ struct sc_node {
 	int rcvbuf, sndbuf;       /* socket buffer sizes, set by the shell */
 	struct sc_node_stats st;
 	uint8_t tx[SC_REPLY_MAX]; /* encode buffer */
+	uint8_t sealed[SC_REPLY_MAX + SC_AUTH_TRAILER]; /* with the MAC */
 };
 
 int sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
@@ -140,6 +157,8 @@ void sc_node_flush(struct sc_node *n);
 int64_t sc_node_next_deadline(const struct sc_node *n);
 /* The stats as one JSON object; returns its length (or -1). */
 int sc_node_stats_json(const struct sc_node *n, char *buf, size_t len);
+/* Use this shared key from now on (call after init, before traffic). */
+void sc_node_set_key(struct sc_node *n, const struct sc_auth *auth);
 /* Highest applied id. */
 uint64_t sc_node_applied(const struct sc_node *n);
 
