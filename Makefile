@@ -21,9 +21,12 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+FUZZ     = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAYS  = $(FUZZ:%=$(BUILD)/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
 HDRS     = $(wildcard include/seqcast/*.h)
 
-all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise
+all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-rawbench
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -41,10 +44,33 @@ $(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
 $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
-tests: $(TESTS)
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+tests: $(TESTS) $(REPLAYS)
+
+# libFuzzer (clang): each target for FUZZ_SECONDS under ASan+UBSan, on a
+# scratch copy of its corpus; a crashing input lands in the corpus folder
+# (crash-*), where `make check` replays it from then on.
+fuzz: deps
+	@mkdir -p build-fuzz fuzz-out
+	for t in $(FUZZ); do \
+	    clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
+	        -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) $(LIBS) || exit 1; \
+	done
+	for t in $(FUZZ); do \
+	    mkdir -p fuzz-out/$$t; \
+	    build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -artifact_prefix=tests/fuzz/corpus/$$t/crash- \
+	        fuzz-out/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 deps:
 	@tools/install-deps
@@ -71,9 +97,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seqcast
 	install -m 755 $(BUILD)/seqcastd $(BUILD)/seqcast $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 etc/*.conf $(DESTDIR)$(PREFIX)/share/seqcast/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' etc/seqcast@.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/seqcast@.service
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean
+.PHONY: all tests deps check unit demo bench install clean fuzz
 .SECONDARY:
