@@ -5,6 +5,11 @@
  *
  *   seqcast-noise --to ADDR:PORT [--count N] [--seconds S] [--seed X]
  *                 [--cluster N] [--kind random|truncated|mutated|all]
+ *   seqcast-noise --to GROUP:PORT --replay K [--interface A.B.C.D]
+ *
+ * --replay records the next K datagrams sent to the group (a real
+ * server's DATA, heartbeats: valid, and signed when the cluster has a key)
+ * and sends each of them again, verbatim: a replay attack.
  *
  * Bounded by count and time, and it stops by itself. It refuses any
  * destination outside 127.0.0.0/8 and 239.255.0.0/16 unless given
@@ -96,6 +101,44 @@ make(const char *kind, uint8_t *buf, size_t cap, uint32_t cluster)
 	return len;
 }
 
+/* Record k datagrams from the group, then send them again. */
+static int
+replay(const struct sockaddr_in *group, struct in_addr ifaddr, long k,
+    double seconds)
+{
+	static uint8_t bufs[64][SC_RECV_MAX];
+	ssize_t lens[64];
+	struct ip_mreqn mreq;
+	struct timeval tv = { (time_t)seconds, 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	unsigned char ttl = 1;
+	long got = 0;
+
+	if (k > 64)
+		k = 64;
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.imr_multiaddr = group->sin_addr;
+	mreq.imr_address = ifaddr;
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 || bind(fd, (const struct sockaddr *)group,
+	    sizeof(*group)) == -1 || setsockopt(fd, IPPROTO_IP,
+	    IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr,
+	    sizeof(ifaddr)) == -1 || setsockopt(fd, IPPROTO_IP,
+	    IP_MULTICAST_TTL, &ttl, sizeof(ttl)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		perror("seqcast-noise: group");
+		return 1;
+	}
+	while (got < k && (lens[got] = recv(fd, bufs[got], SC_RECV_MAX, 0)) > 0)
+		got++;
+	for (long i = 0; i < got; i++)
+		(void)sendto(fd, bufs[i], (size_t)lens[i], 0,
+		    (const struct sockaddr *)group, sizeof(*group));
+	printf("%ld\n", got);
+	return got == k ? 0 : 1;
+}
+
 static int
 allowed(struct in_addr a)
 {
@@ -115,6 +158,8 @@ main(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "kind", required_argument, NULL, 'k' },
 		{ "any-destination", no_argument, NULL, 'A' },
+		{ "replay", required_argument, NULL, 'R' },
+		{ "interface", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sockaddr_in to;
@@ -126,7 +171,8 @@ main(int argc, char **argv)
 	unsigned char ttl = 1;
 	uint8_t buf[SC_RECV_MAX];
 	struct timespec t0, t;
-	long sent = 0;
+	long sent = 0, replays = 0;
+	struct in_addr ifaddr = { htonl(INADDR_LOOPBACK) };
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -137,6 +183,11 @@ main(int argc, char **argv)
 		case 'c': cluster = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'k': kind = optarg; break;
 		case 'A': any = 1; break;
+		case 'R': replays = atol(optarg); break;
+		case 'I':
+			if (inet_pton(AF_INET, optarg, &ifaddr) != 1)
+				goto usage;
+			break;
 		default: goto usage;
 		}
 	}
@@ -147,6 +198,8 @@ main(int argc, char **argv)
 		    "127.0.0.0/8 and 239.255.0.0/16\n");
 		return 2;
 	}
+	if (replays > 0)
+		return replay(&to, ifaddr, replays, seconds);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
 	    sizeof(ttl)) == -1) {
@@ -172,6 +225,8 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: seqcast-noise --to ADDR:PORT [--count N] "
 	    "[--seconds S] [--seed X] [--cluster N] "
-	    "[--kind random|truncated|mutated|all] [--any-destination]\n");
+	    "[--kind random|truncated|mutated|all] [--any-destination]\n"
+	    "       seqcast-noise --to GROUP:PORT --replay K "
+	    "[--interface A.B.C.D] [--seconds S]\n");
 	return 2;
 }
