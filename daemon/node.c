@@ -247,6 +247,9 @@ node_offer_entry(struct sc_node *n, int64_t now, const struct sc_item *it)
 		node_apply(n, it->id, it->client, it->req, it->value, it->len);
 		sc_hold_remove(&n->hold, it->id);
 		node_drain(n);
+		/* Nothing up to the applied id is missing any more (this
+		 * also clears ids a full gap table could not split out). */
+		sc_gap_applied(&n->gaps, n->log.count);
 		return;
 	}
 	switch (sc_hold_put(&n->hold, applied, it)) {

@@ -3,9 +3,10 @@
  * running digest of them.
  *
  * The digest is BLAKE2b-128 (libsodium) over every applied record in order
- * (id and length as big-endian u64/u32, then the value bytes): two servers
- * with equal logs have equal digests, and a log that differs anywhere,
- * even by one byte or one id, differs in digest.
+ * (id and length as big-endian u64/u32, then the value bytes), i.e. over
+ * exactly what `seqcast log` shows: two servers with equal logs have equal
+ * digests, and a log that differs in any id or value byte differs in
+ * digest.
  */
 #ifndef SEQCAST_APPLOG_H
 #define SEQCAST_APPLOG_H
