@@ -10,8 +10,10 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
 PKGS     = libtpl inih libsodium
+# CFLAGS is the user's (optimisation, sanitizers); what the build needs
+# is in SC_CFLAGS, so `make CFLAGS=...` cannot drop the include path.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+SC_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR)
 # Debian's libev-dev ships no pkg-config file: fall back to -lev.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
@@ -30,29 +32,29 @@ all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libseqcast.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 tests: $(TESTS) $(REPLAYS)
 

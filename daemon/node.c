@@ -324,10 +324,17 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 	struct sc_pend *p = sc_pending_get(&n->pend, it->client, it->req);
 
 	if (p != NULL) {
-		/* The client retried: our own re-forward timer covers the
-		 * coordinator; just ACK to where the client is now. */
+		/* The client retried: ACK to where it is now, and if our own
+		 * forward is unanswered for a while, forward again at once
+		 * rather than wait out the backoff. */
 		n->st.repeats++;
 		p->addr = *client_addr;
+		if (p->value != NULL && now - p->sent >= n->fwd_retry_us) {
+			n->st.reforwards++;
+			p->sent = now;
+			sc_pending_schedule(&n->pend, p, now + n->fwd_retry_us);
+			node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
+		}
 		return;
 	}
 	p = sc_pending_add(&n->pend, it->client, it->req, client_addr,
@@ -339,6 +346,7 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 	}
 	n->st.forwards++;
 	p->tries = 1;
+	p->sent = now;
 	sc_pending_schedule(&n->pend, p, now + n->fwd_retry_us);
 	node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
 }
@@ -596,6 +604,7 @@ sc_node_tick(struct sc_node *n, int64_t now)
 		it.value = p->value;
 		it.len = p->len;
 		n->st.reforwards++;
+		p->sent = now;
 		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
 		backoff = n->fwd_retry_us << (p->tries < 3 ? p->tries : 3);
 		p->tries++;

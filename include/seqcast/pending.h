@@ -24,6 +24,7 @@ struct sc_pend {
 	struct sockaddr_in addr;  /* where to send the ACK */
 	uint64_t id;              /* stamped id, 0 while unknown */
 	int64_t due;              /* next re-forward (us) */
+	int64_t sent;             /* last forward (us) */
 	uint32_t tries;           /* forwards sent */
 	uint32_t heap_pos;        /* in the retry heap, or SC_NO_HEAP */
 	uint32_t len;
