@@ -202,7 +202,8 @@ main(int argc, char **argv)
 		return replay(&to, ifaddr, replays, seconds);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
-	    sizeof(ttl)) == -1) {
+	    sizeof(ttl)) == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
+	    &ifaddr, sizeof(ifaddr)) == -1) {
 		perror("seqcast-noise: socket");
 		return 1;
 	}

@@ -20,6 +20,11 @@
  * due times in a binary heap (stale heap entries are skipped when popped),
  * so a run is O(N log W) however large N is.
  *
+ * For benchmarks, add --latency times every request from its first send
+ * to its ACK into a log-linear histogram (64 buckets per power of two, so
+ * under 1.6% error, O(1) per request whatever N), and --stats-line prints
+ * what was sent, acknowledged and how fast.
+ *
  * Exit status: 0 success, 1 failure, 2 usage error.
  */
 #define _GNU_SOURCE
@@ -39,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seqcast/auth.h"
 #include "seqcast/wire.h"
 
 enum { RC_OK = 0, RC_FAIL = 1, RC_USAGE = 2, RC_HELP = 3 };
@@ -52,6 +58,9 @@ enum { IO_OK = 0, IO_NONE, IO_REFUSED, IO_ERR };
 #define WINDOW_MAX     65536
 #define RING_MAX       (1u << 21)  /* requests between printed and newest */
 #define RATE_BURST_S   0.02   /* token bucket holds 20 ms worth of entries */
+#define LAT_SUB        64     /* latency histogram: buckets per octave */
+#define LAT_LINEAR     128    /* below this many us: one bucket per us */
+#define LAT_BUCKETS    (LAT_LINEAR + 57 * LAT_SUB)   /* up to 2^64 us */
 
 enum cmd { CMD_NONE = -1, CMD_ADD, CMD_LOG, CMD_STATS, CMD_WAIT };
 
@@ -63,6 +72,7 @@ struct opts {
 	int64_t timeout_ms;
 	uint32_t retry_ms;
 	uint32_t cluster;
+	const char *key_file;     /* --key-file: sign and check datagrams */
 	/* add */
 	const char *file;
 	int has_count;
@@ -72,7 +82,11 @@ struct opts {
 	char prefix_buf[32];
 	uint32_t window;
 	uint32_t value_max;
+	uint32_t value_size;      /* --value-size: generated values padded */
 	int quiet;
+	int latency;              /* --latency: time requests to their ACK */
+	const char *latency_file; /* --latency-file: the histogram, merged */
+	int stats_line;           /* --stats-line: counts and rate at the end */
 	char **values;
 	int nvalues;
 	/* log */
@@ -80,6 +94,7 @@ struct opts {
 	/* wait */
 	int has_applied;
 	uint64_t applied;
+	uint32_t poll_ms;
 };
 
 /* ------------------------------------------------------------------ */
@@ -106,6 +121,7 @@ static const char *const usage_text[] = {
 "  --retry-ms N         resend an unanswered request after N ms, the delay\n"
 "                       doubling per resend up to 1000 ms (default 200)\n"
 "  --cluster N          cluster id put in requests (default 0: the server's)\n"
+"  --key-file F         the cluster's shared key: sign requests, check replies\n"
 "  -h, --help           print this help and exit\n"
 "\n",
 "Options for add:\n"
@@ -117,13 +133,23 @@ static const char *const usage_text[] = {
 "  --window W           requests in flight at most (default 256)\n"
 "  --value-max N        refuse values longer than N bytes (default and\n"
 "                       most: 1024)\n"
+"  --value-size N       with --count: pad each value PREFIX-K with '.'\n"
+"                       to exactly N bytes\n"
 "  -q, --quiet          print nothing\n"
+"  --latency            time each request from its first send to its ACK;\n"
+"                       at the end print to stderr \"latency_us: n=N\n"
+"                       p50=.. p99=.. p999=.. max=..\" (within 1.6%)\n"
+"  --latency-file F     also write the histogram to F, one \"US COUNT\"\n"
+"                       line per bucket (files of several clients merge)\n"
+"  --stats-line         at the end print to stderr \"sent=N acked=N\n"
+"                       resent=N datagrams=N bytes=N seconds=S rate=R/s\"\n"
 "\n"
 "Options for log:\n"
 "  --from ID            first entry to print (default 1)\n"
 "\n"
 "Options for wait:\n"
 "  --applied N          entries the server must have applied (required)\n"
+"  --poll-ms N          ask the server every N ms (default 50)\n"
 "\n",
 "add prints \"ID<TAB>VALUE\" for every entry, in input order, once the\n"
 "server has acknowledged it. Values are printed escaped: backslash as \\\\,\n"
@@ -162,6 +188,13 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int clamp_wait(int64_t ms)
@@ -221,6 +254,8 @@ static void print_entry(uint64_t id, const uint8_t *v, size_t len)
 enum opt_id {
 	O_SERVER = 256, O_TIMEOUT, O_RETRY, O_CLUSTER, O_FILE, O_COUNT,
 	O_RATE, O_PREFIX, O_WINDOW, O_VALUE_MAX, O_FROM, O_APPLIED,
+	O_VALUE_SIZE, O_LATENCY, O_LATENCY_FILE, O_STATS_LINE, O_POLL_MS,
+	O_KEY_FILE,
 	O_QUIET = 'q', O_HELP = 'h'
 };
 
@@ -229,6 +264,7 @@ static const struct option long_opts[] = {
 	{ "timeout",   required_argument, NULL, O_TIMEOUT },
 	{ "retry-ms",  required_argument, NULL, O_RETRY },
 	{ "cluster",   required_argument, NULL, O_CLUSTER },
+	{ "key-file",  required_argument, NULL, O_KEY_FILE },
 	{ "file",      required_argument, NULL, O_FILE },
 	{ "count",     required_argument, NULL, O_COUNT },
 	{ "rate",      required_argument, NULL, O_RATE },
@@ -237,6 +273,11 @@ static const struct option long_opts[] = {
 	{ "value-max", required_argument, NULL, O_VALUE_MAX },
 	{ "from",      required_argument, NULL, O_FROM },
 	{ "applied",   required_argument, NULL, O_APPLIED },
+	{ "value-size", required_argument, NULL, O_VALUE_SIZE },
+	{ "latency",   no_argument,       NULL, O_LATENCY },
+	{ "latency-file", required_argument, NULL, O_LATENCY_FILE },
+	{ "stats-line", no_argument,      NULL, O_STATS_LINE },
+	{ "poll-ms",   required_argument, NULL, O_POLL_MS },
 	{ "quiet",     no_argument,       NULL, O_QUIET },
 	{ "help",      no_argument,       NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -251,11 +292,12 @@ static unsigned opt_cmds(int id)
 {
 	switch (id) {
 	case O_FILE: case O_COUNT: case O_RATE: case O_PREFIX:
-	case O_WINDOW: case O_VALUE_MAX: case O_QUIET:
+	case O_WINDOW: case O_VALUE_MAX: case O_QUIET: case O_VALUE_SIZE:
+	case O_LATENCY: case O_LATENCY_FILE: case O_STATS_LINE:
 		return CMD_BIT(CMD_ADD);
 	case O_FROM:
 		return CMD_BIT(CMD_LOG);
-	case O_APPLIED:
+	case O_APPLIED: case O_POLL_MS:
 		return CMD_BIT(CMD_WAIT);
 	default:
 		return ALL_CMDS;
@@ -348,6 +390,24 @@ static int opt_rate(struct opts *o, const char *arg)
 	return RC_OK;
 }
 
+/* The benchmark options of add, and wait's --poll-ms. */
+static int set_bench_opt(struct opts *o, int id, const char *arg)
+{
+	switch (id) {
+	case O_VALUE_SIZE:
+		return opt_int(id, arg, 1, SC_VALUE_MAX, &o->value_size, 4);
+	case O_LATENCY: o->latency = 1; return RC_OK;
+	case O_LATENCY_FILE:
+		o->latency = 1;
+		o->latency_file = arg;
+		return RC_OK;
+	case O_STATS_LINE: o->stats_line = 1; return RC_OK;
+	case O_POLL_MS:
+		return opt_int(id, arg, 1, 60000, &o->poll_ms, 4);
+	default:        return RC_USAGE;
+	}
+}
+
 static int set_opt(struct opts *o, int id, const char *arg)
 {
 	switch (id) {
@@ -358,6 +418,7 @@ static int set_opt(struct opts *o, int id, const char *arg)
 	case O_CLUSTER:
 		return opt_int(id, arg, 0, UINT32_MAX, &o->cluster, 4);
 	case O_FILE:    o->file = arg; return RC_OK;
+	case O_KEY_FILE: o->key_file = arg; return RC_OK;
 	case O_COUNT:
 		o->has_count = 1;
 		return opt_int(id, arg, 0, UINT64_MAX / 2, &o->count, 8);
@@ -373,7 +434,7 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		o->has_applied = 1;
 		return opt_int(id, arg, 0, UINT64_MAX / 2, &o->applied, 8);
 	case O_QUIET:   o->quiet = 1; return RC_OK;
-	default:        return RC_USAGE;
+	default:        return set_bench_opt(o, id, arg);
 	}
 }
 
@@ -387,6 +448,7 @@ static void opts_defaults(struct opts *o)
 	o->window = 256;
 	o->value_max = SC_VALUE_MAX;
 	o->from = 1;
+	o->poll_ms = WAIT_POLL_MS;
 	snprintf(o->prefix_buf, sizeof o->prefix_buf, "load-%ld",
 	    (long)getpid());
 }
@@ -437,8 +499,9 @@ static int check_add_args(struct opts *o)
 	if (sources > 1)
 		return usage_error("add takes values from one of VALUE..., "
 		    "--file or --count", NULL);
-	if (!o->has_count && (o->rate > 0 || o->prefix))
-		return usage_error("--rate and --prefix need --count", NULL);
+	if (!o->has_count && (o->rate > 0 || o->prefix || o->value_size))
+		return usage_error("--rate, --prefix and --value-size need "
+		    "--count", NULL);
 	if (!o->prefix)
 		o->prefix = o->prefix_buf;
 	if (o->value_max > SC_VALUE_MAX)
@@ -536,12 +599,38 @@ static int parse_server(const char *s, struct sockaddr_in *sa)
 /* ------------------------------------------------------------------ */
 /* the connection */
 
+/* With --key-file every datagram carries a MAC trailer (auth.h), so a
+ * request holds that much less. */
+static struct sc_auth client_auth;
+static size_t dgram_limit = SC_DATAGRAM_MAX;
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int load_key(const struct opts *o)
+{
+	char err[600];
+	if (o->key_file == NULL)
+		return RC_OK;
+	if (sc_auth_load(&client_auth, o->key_file, err, sizeof err) < 0) {
+		fprintf(stderr, "seqcast: %s\n", err);
+		return RC_USAGE;
+	}
+	dgram_limit = SC_DATAGRAM_MAX - SC_AUTH_TRAILER;
+	return RC_OK;
+}
+
 struct conn {
 	int fd;
 	const struct opts *o;
 	struct sc_decoder *dec;
 	uint8_t rbuf[SC_RECV_MAX];
 	uint8_t sbuf[SC_DATAGRAM_MAX];
+	uint8_t sealed[SC_DATAGRAM_MAX];
 };
 
 static int report_refused(const struct opts *o)
@@ -605,6 +694,16 @@ static int io_error(const struct conn *c, const char *what, int err)
  * covers it), IO_REFUSED or IO_ERR (reported). */
 static int conn_send(struct conn *c, const void *buf, size_t len)
 {
+	if (client_auth.on) {
+		long l;
+		memcpy(c->sealed, buf, len);
+		l = sc_auth_seal(&client_auth, c->sealed, len,
+		    sizeof c->sealed, wall_us());
+		if (l < 0)
+			return IO_ERR;
+		buf = c->sealed;
+		len = (size_t)l;
+	}
 	ssize_t n = send(c->fd, buf, len, 0);
 	if (n == (ssize_t)len)
 		return IO_OK;
@@ -613,7 +712,7 @@ static int conn_send(struct conn *c, const void *buf, size_t len)
 
 static int conn_send_msg(struct conn *c, const struct sc_msg *m)
 {
-	long len = sc_encode(m, c->sbuf, sizeof c->sbuf);
+	long len = sc_encode(m, c->sbuf, dgram_limit);
 	if (len < 0) {
 		fprintf(stderr, "seqcast: cannot encode a %s request\n",
 		    sc_type_name(m->h.type));
@@ -633,6 +732,13 @@ static int decode_reply(struct conn *c, size_t len, int type,
     struct sc_msg *m)
 {
 	struct sc_header h;
+	size_t inner;
+	/* With a key, a reply must carry a valid MAC and a fresh counter
+	 * from its server (a forged or replayed ACK is dropped). */
+	if (sc_auth_open(&client_auth, c->rbuf, len, wall_us(), &inner) !=
+	    SC_AUTH_OK)
+		return -1;
+	len = inner;
 	if (sc_decode_header(c->rbuf, len, &h) != SC_REJ_NONE ||
 	    h.type != type)
 		return -1;
@@ -672,6 +778,7 @@ struct input {
 	size_t n;
 	int generated;          /* --count: PREFIX-<k>, made on demand */
 	const char *prefix;
+	uint32_t size;          /* --value-size: padded to it, or 0 */
 	char *arena;            /* listed values back to back */
 	size_t used, cap;
 	struct span { size_t off; uint32_t len; } *v;
@@ -726,6 +833,10 @@ static const uint8_t *input_value(const struct input *in, size_t i,
 	if (in->generated) {
 		int n = snprintf(buf, VBUF_MAX, "%s-%zu", in->prefix, i + 1);
 		*len = n < 0 ? 0 : (n >= VBUF_MAX ? VBUF_MAX - 1 : (uint32_t)n);
+		if (in->size > *len && in->size < VBUF_MAX) {
+			memset(buf + *len, '.', in->size - *len);
+			*len = in->size;
+		}
 		return (const uint8_t *)buf;
 	}
 	*len = in->v[i].len;
@@ -784,12 +895,28 @@ static int too_long(uint64_t k, uint64_t len, uint32_t limit)
 	return RC_FAIL;
 }
 
+/* --value-size: every value is that long, if PREFIX-N fits in it. */
+static int check_sized(const struct input *in, uint32_t limit)
+{
+	uint64_t len = strlen(in->prefix) + 1, n = in->n;
+	for (; n > 0; n /= 10)
+		len++;
+	if (len > in->size) {
+		fprintf(stderr, "seqcast: value %zu (%" PRIu64 " bytes) does not "
+		    "fit --value-size %" PRIu32 "\n", in->n, len, in->size);
+		return RC_USAGE;
+	}
+	return in->size > limit ? too_long(1, in->size, limit) : RC_OK;
+}
+
 /* Generated values grow with k: find the first one over the limit. */
 static int check_generated(const struct input *in, uint32_t limit)
 {
 	uint64_t fixed = strlen(in->prefix) + 1, first = 1, digits = 1;
 	if (in->n == 0)
 		return RC_OK;
+	if (in->size)
+		return check_sized(in, limit);
 	if (fixed + 1 > limit)
 		return too_long(1, fixed + 1, limit);
 	while (digits < 19 && fixed + digits + 1 <= limit)
@@ -816,6 +943,7 @@ static int input_load(const struct opts *o, struct input *in)
 	if (o->has_count) {
 		in->generated = 1;
 		in->prefix = o->prefix;
+		in->size = o->value_size;
 		in->n = (size_t)o->count;
 	} else if (o->file) {
 		rc = input_file(o->file, in);
@@ -880,6 +1008,85 @@ static struct due heap_pop(struct heap *h)
 }
 
 /* ------------------------------------------------------------------ */
+/* add: latency histogram (log-linear: exact below LAT_LINEAR us, then
+ * LAT_SUB buckets per power of two) */
+
+struct lat_hist {
+	uint64_t n, max;
+	uint64_t count[LAT_BUCKETS];
+};
+
+static size_t lat_bucket(uint64_t us)
+{
+	if (us < LAT_LINEAR)
+		return (size_t)us;
+	int e = 63 - __builtin_clzll(us);       /* 7 .. 63 */
+	return LAT_LINEAR + (size_t)(e - 7) * LAT_SUB +
+	    (size_t)((us >> (e - 6)) & (LAT_SUB - 1));
+}
+
+/* Largest value bucket b holds. */
+static uint64_t lat_top(size_t b)
+{
+	if (b < LAT_LINEAR)
+		return b;
+	size_t e = (b - LAT_LINEAR) / LAT_SUB + 7, sub = (b - LAT_LINEAR) %
+	    LAT_SUB;
+	return (1ull << e) + ((uint64_t)(sub + 1) << (e - 6)) - 1;
+}
+
+static void lat_add(struct lat_hist *h, int64_t us)
+{
+	uint64_t v = us < 0 ? 0 : (uint64_t)us;
+	h->count[lat_bucket(v)]++;
+	h->n++;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* The value at quantile q (0..1): its bucket's top, at most the max. */
+static uint64_t lat_quantile(const struct lat_hist *h, double q)
+{
+	uint64_t rank = (uint64_t)ceil(q * (double)h->n), seen = 0;
+	if (rank == 0)
+		rank = 1;
+	for (size_t b = 0; b < LAT_BUCKETS; b++) {
+		seen += h->count[b];
+		if (seen >= rank)
+			return lat_top(b) < h->max ? lat_top(b) : h->max;
+	}
+	return h->max;
+}
+
+static void lat_print(const struct lat_hist *h)
+{
+	fprintf(stderr, "latency_us: n=%" PRIu64 " p50=%" PRIu64 " p99=%"
+	    PRIu64 " p999=%" PRIu64 " max=%" PRIu64 "\n", h->n,
+	    lat_quantile(h, 0.50), lat_quantile(h, 0.99),
+	    lat_quantile(h, 0.999), h->max);
+}
+
+/* "US COUNT" per non-empty bucket (its top, at most the max). */
+static int lat_write(const struct lat_hist *h, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "seqcast: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return RC_FAIL;
+	}
+	for (size_t b = 0; b < LAT_BUCKETS; b++)
+		if (h->count[b])
+			fprintf(f, "%" PRIu64 " %" PRIu64 "\n", lat_top(b) <
+			    h->max ? lat_top(b) : h->max, h->count[b]);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "seqcast: cannot write %s\n", path);
+		return RC_FAIL;
+	}
+	return RC_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* add: the pipeline */
 
 enum { S_FREE = 0, S_OUT, S_ACKED };
@@ -888,6 +1095,7 @@ struct slot {
 	uint64_t req;       /* request number held, 0 = free */
 	uint64_t id;        /* entry id once acknowledged */
 	int64_t due;        /* next resend (ms); matches one heap entry */
+	int64_t sent_us;    /* --latency: first send, 0 = not yet */
 	uint32_t delay;     /* current resend delay (ms) */
 	uint8_t state;
 };
@@ -920,6 +1128,11 @@ struct adder {
 	int64_t refilled;
 	struct batch batch;
 	char vbuf[VBUF_MAX];
+	/* --stats-line and --latency */
+	uint64_t datagrams, bytes, resent;
+	int64_t start_us, end_us;       /* first send, last ACK */
+	int64_t recv_us;                /* arrival of the ACK being read */
+	struct lat_hist *lat;
 };
 
 static struct slot *slot_of(struct adder *a, uint64_t req)
@@ -958,8 +1171,10 @@ static int adder_init(struct adder *a, const struct opts *o, struct conn *c,
 	a->refilled = now_ms();
 	a->tokens = 1;
 	a->ring = calloc(size, sizeof *a->ring);
-	if (!a->ring)
+	a->lat = o->latency ? calloc(1, sizeof *a->lat) : NULL;
+	if (!a->ring || (o->latency && !a->lat))
 		return oom();
+	a->start_us = a->end_us = now_us();
 	return random_u64(&a->client);
 }
 
@@ -967,6 +1182,18 @@ static void adder_free(struct adder *a)
 {
 	free(a->ring);
 	free(a->heap.v);
+	free(a->lat);
+}
+
+/* --latency: requests in this batch sent for the first time start now. */
+static void stamp_first_sends(struct adder *a, const struct batch *b)
+{
+	int64_t now = now_us();
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct slot *s = slot_of(a, b->items[i].req);
+		if (s->req == b->items[i].req && s->sent_us == 0)
+			s->sent_us = now;
+	}
 }
 
 static void batch_reset(struct batch *b)
@@ -986,6 +1213,10 @@ static int batch_flush(struct adder *a)
 	m.count = b->count;
 	m.items = b->items;
 	int rc = conn_send_msg(a->c, &m);
+	if (a->lat)
+		stamp_first_sends(a, b);
+	a->datagrams++;
+	a->bytes += b->size;
 	batch_reset(b);
 	if (rc == IO_REFUSED)
 		return report_refused(a->o);
@@ -996,7 +1227,7 @@ static int batch_fits(const struct batch *b, const struct sc_item *it)
 {
 	return b->count < SC_ITEMS_MAX &&
 	    b->used + it->len <= sizeof b->arena &&
-	    b->size + sc_item_size(SC_ADD, it) <= SC_DATAGRAM_MAX;
+	    b->size + sc_item_size(SC_ADD, it) <= dgram_limit;
 }
 
 /* Put request req in the datagram being filled, sending it when full. */
@@ -1065,6 +1296,7 @@ static int send_retry(struct adder *a, struct due d, int64_t now)
 	if (s->req != d.req || s->state != S_OUT || s->due != d.at)
 		return RC_OK;   /* acknowledged or rescheduled since */
 	s->delay = next_delay(a->o, s->delay);
+	a->resent++;
 	int rc = schedule(a, s, now);
 	return rc == RC_OK ? batch_add(a, d.req) : rc;
 }
@@ -1100,6 +1332,8 @@ static int on_status(struct adder *a, struct slot *s, int32_t status,
 		s->id = id;
 		a->outstanding--;
 		a->acked++;
+		if (a->lat && s->sent_us)
+			lat_add(a->lat, a->recv_us - s->sent_us);
 		return RC_OK;
 	case SC_ERR_BUSY:       /* resend after the delay (which doubles) */
 		return schedule(a, s, now);
@@ -1136,6 +1370,7 @@ static int add_receive(struct adder *a)
 	while (rc == RC_OK && (io = conn_recv(a->c, SC_ACK, &m)) == IO_OK) {
 		int64_t now = now_ms();
 		a->last_answer = now;
+		a->recv_us = a->end_us = now_us();
 		for (uint32_t i = 0; rc == RC_OK && i < m.count; i++)
 			rc = on_ack_item(a, &m.items[i], now);
 	}
@@ -1216,6 +1451,25 @@ static int add_loop(struct adder *a)
 	return RC_OK;
 }
 
+/* --stats-line and --latency output at the end of add; rc passes on. */
+static int add_report(const struct adder *a, int rc)
+{
+	const struct opts *o = a->o;
+	double secs = (double)(a->end_us - a->start_us) / 1e6;
+	if (o->stats_line)
+		fprintf(stderr, "sent=%" PRIu64 " acked=%" PRIu64 " resent=%"
+		    PRIu64 " datagrams=%" PRIu64 " bytes=%" PRIu64 " seconds=%.3f"
+		    " rate=%.0f/s\n", a->next_req - 1, a->acked, a->resent,
+		    a->datagrams, a->bytes, secs,
+		    secs > 0 ? (double)a->acked / secs : 0.0);
+	if (!a->lat)
+		return rc;
+	lat_print(a->lat);
+	if (o->latency_file && lat_write(a->lat, o->latency_file) != RC_OK)
+		return rc == RC_OK ? RC_FAIL : rc;
+	return rc;
+}
+
 static int run_add(const struct opts *o)
 {
 	struct input in;
@@ -1227,6 +1481,8 @@ static int run_add(const struct opts *o)
 		rc = a ? adder_init(a, o, c, &in) : oom();
 		if (rc == RC_OK)
 			rc = add_loop(a);
+		if (a && a->o) /* initialised: report what happened */
+			rc = add_report(a, rc);
 	}
 	if (a)
 		adder_free(a);
@@ -1453,7 +1709,7 @@ static int wait_loop(struct conn *c)
 			if (io == IO_ERR)
 				return RC_FAIL;
 			w.refused |= io == IO_REFUSED;
-			next = now + WAIT_POLL_MS;
+			next = now + o->poll_ms;
 		}
 		if (now >= end)
 			return wait_timed_out(&w);
@@ -1512,6 +1768,8 @@ int main(int argc, char **argv)
 		return finish_stdout(RC_OK);
 	}
 	if (rc != RC_OK)
+		return rc;
+	if ((rc = load_key(&o)) != RC_OK)
 		return rc;
 	return finish_stdout(run(&o));
 }

@@ -86,7 +86,7 @@ start_cluster() {
 	done
 	i=0
 	while [ $i -lt "$NSERVERS" ]; do
-		"$SEQCAST" wait --server "$(addr $i)" --applied 0 --timeout 10 ||
+		"$SEQCAST" $KEYOPT wait --server "$(addr $i)" --applied 0 --timeout 10 ||
 		    fail "server $i did not come up"
 		i=$((i + 1))
 	done
@@ -97,10 +97,10 @@ json_num() {
 	grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2
 }
 
-stat() { "$SEQCAST" stats --timeout 60 --server "$(addr "$1")" | json_num "$2"; }
+stat() { "$SEQCAST" $KEYOPT stats --timeout 60 --server "$(addr "$1")" | json_num "$2"; }
 
 digest() {
-	"$SEQCAST" stats --timeout 60 --server "$(addr "$1")" |
+	"$SEQCAST" $KEYOPT stats --timeout 60 --server "$(addr "$1")" |
 	    grep -o '"digest":"[0-9a-f]*"' | cut -d'"' -f4
 }
 
@@ -108,7 +108,7 @@ digest() {
 wait_all() {
 	i=0
 	while [ $i -lt "$NSERVERS" ]; do
-		"$SEQCAST" wait --server "$(addr $i)" --applied "$1" \
+		"$SEQCAST" $KEYOPT wait --server "$(addr $i)" --applied "$1" \
 		    --timeout "$2" || fail "server $i did not apply $1 entries in $2 s"
 		i=$((i + 1))
 	done
@@ -120,7 +120,7 @@ check_logs() {
 	seq 1 "$1" >"$T/ids.expected"
 	i=0
 	while [ $i -lt "$NSERVERS" ]; do
-		"$SEQCAST" log --timeout 60 --server "$(addr $i)" >"$T/log$i" ||
+		"$SEQCAST" $KEYOPT log --timeout 60 --server "$(addr $i)" >"$T/log$i" ||
 		    fail "seqcast log from server $i failed"
 		lines=$(wc -l <"$T/log$i")
 		[ "$lines" -eq "$1" ] || fail "server $i log has $lines lines, not $1"

@@ -11,8 +11,10 @@ FLOOD=${FLOOD:-1000000}
 FLOOD_SECONDS=${FLOOD_SECONDS:-60}
 "$SEQCASTD" --gen-key "$T/key" >/dev/null || fail "cannot make a key"
 write_conf 3 "key_file = $T/key"
+KEYOPT="--key-file $T/key"
+K=$KEYOPT
 start_cluster --quiet
-K="--key-file $T/key"
+
 
 "$SEQCAST" add $K --quiet --server "$(addr 1)" --count 5000 --prefix flood1 --timeout 60 &
 c1=$!
