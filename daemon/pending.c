@@ -11,7 +11,7 @@ int
 sc_pending_init(struct sc_pending *p, uint32_t cap)
 {
 	memset(p, 0, sizeof(*p));
-	p->e = calloc(cap, sizeof(*p->e));
+	p->e = sc_big_alloc((size_t)cap * sizeof(*p->e));
 	p->heap = calloc(cap, sizeof(*p->heap));
 	if (p->e == NULL || p->heap == NULL ||
 	    sc_table_init(&p->index, cap) == -1) {
@@ -38,6 +38,12 @@ sc_pending_free(struct sc_pending *p)
 	sc_table_free(&p->index);
 	p->e = NULL;
 	p->heap = NULL;
+}
+
+static uint16_t *
+client_count(struct sc_pending *p, uint64_t client)
+{
+	return &p->clients[(client * 0x9e3779b97f4a7c15ULL) >> 52];
 }
 
 static uint32_t
@@ -115,7 +121,8 @@ sc_pending_get(struct sc_pending *p, uint64_t client, uint64_t req)
 {
 	uint64_t slot;
 
-	if (!sc_table_get(&p->index, client, req, &slot))
+	if (*client_count(p, client) == 0 ||
+	    !sc_table_get(&p->index, client, req, &slot))
 		return NULL;
 	return &p->e[slot];
 }
@@ -149,6 +156,9 @@ sc_pending_add(struct sc_pending *p, uint64_t client, uint64_t req,
 	e->len = len;
 	e->used = 1;
 	p->count++;
+	/* Saturates rather than wraps: a stuck count only costs lookups. */
+	if (*client_count(p, client) < UINT16_MAX)
+		(*client_count(p, client))++;
 	if (p->count > p->peak)
 		p->peak = p->count;
 	return e;
@@ -163,6 +173,8 @@ sc_pending_remove(struct sc_pending *p, struct sc_pend *e)
 		return;
 	heap_remove(p, e);
 	sc_table_del(&p->index, e->client, e->req);
+	if (*client_count(p, e->client) < UINT16_MAX)
+		(*client_count(p, e->client))--;
 	free(e->value);
 	memset(e, 0, sizeof(*e));
 	e->next_free = p->free_head;

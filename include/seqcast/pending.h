@@ -17,6 +17,7 @@
 #include "seqcast/table.h"
 
 #define SC_NO_HEAP UINT32_MAX
+#define SC_PENDING_FILTER 4096
 
 struct sc_pend {
 	uint64_t client;
@@ -42,6 +43,10 @@ struct sc_pending {
 	uint32_t *heap;           /* slots ordered by due */
 	uint32_t heap_len;
 	uint32_t peak;
+	/* Entries per hashed client id: every server looks up every entry
+	 * it applies, and most belong to clients of other servers; a zero
+	 * here answers "not pending" without touching the big table. */
+	uint16_t clients[SC_PENDING_FILTER];
 };
 
 int sc_pending_init(struct sc_pending *p, uint32_t cap);

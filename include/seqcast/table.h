@@ -11,6 +11,7 @@
 #ifndef SEQCAST_TABLE_H
 #define SEQCAST_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sc_table_slot {
@@ -27,6 +28,8 @@ struct sc_table {
 };
 
 int sc_table_init(struct sc_table *t, uint32_t max);
+/* Zeroed memory for a big table (huge pages where possible); free(). */
+void *sc_big_alloc(size_t size);
 void sc_table_free(struct sc_table *t);
 /* 1 and *value if found, else 0. */
 int sc_table_get(const struct sc_table *t, uint64_t k1, uint64_t k2,
