@@ -242,6 +242,8 @@ sc_logfile_open(struct sc_logfile *f, const char *dir, uint32_t server,
 	if (rc == -1 || lseek(f->fd, (off_t)f->size, SEEK_SET) == -1) {
 		close(f->fd);
 		f->fd = -1;
+		free(f->index);
+		f->index = NULL;
 		return -1;
 	}
 	f->buf_cap = 256 * 1024;
@@ -249,8 +251,7 @@ sc_logfile_open(struct sc_logfile *f, const char *dir, uint32_t server,
 	f->chunk = malloc(SC_LOG_CHUNK);
 	if (f->buf == NULL || f->chunk == NULL) {
 		snprintf(err, errlen, "out of memory");
-		close(f->fd);
-		f->fd = -1;
+		sc_logfile_close(f);
 		return -1;
 	}
 	return rc;

@@ -193,6 +193,13 @@ batch_find(struct sc_node *n, int type, const struct sockaddr_in *to)
 	return free_b;
 }
 
+static int
+carries_value(int type)
+{
+	return type == SC_ADD || type == SC_FWD || type == SC_DATA ||
+	    type == SC_RETX || type == SC_LOG_REPLY;
+}
+
 void
 node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
     const struct sc_item *it, uint64_t a)
@@ -207,7 +214,10 @@ node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
 	}
 	dst = &b->items[b->count++];
 	*dst = *it;
-	if (it->len > 0 && it->value != NULL) {
+	if (!carries_value(type)) {
+		dst->value = NULL;
+		dst->len = 0;
+	} else if (it->len > 0 && it->value != NULL) {
 		memcpy(b->arena + b->arena_len, it->value, it->len);
 		dst->value = b->arena + b->arena_len;
 		b->arena_len += it->len;
