@@ -340,7 +340,7 @@ receiver(const struct rb_opts *o, int index, int ready_fd, int stop_fd,
     int result_fd)
 {
 	static struct rx r;
-	char c = 'r';
+	char c;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	alarm((unsigned)o->seconds + ALARM_SLACK);
@@ -349,7 +349,8 @@ receiver(const struct rb_opts *o, int index, int ready_fd, int stop_fd,
 	r.bufsize = o->size < 2048 ? 2048 : o->size + 1;
 	r.bufs = malloc(r.bufsize * (size_t)o->batch);
 	r.fd = r.bufs ? open_receiver(o) : -1;
-	if (r.fd != -1 && write(ready_fd, &c, 1) == 1)
+	c = r.fd == -1 ? 'f' : 'r';     /* 'f': the parent gives up at once */
+	if (write(ready_fd, &c, 1) == 1 && r.fd != -1)
 		r.res.ok = rx_loop(&r, stop_fd) == 0;
 	if (!r.res.ok && r.fd != -1)
 		perror("seqcast-rawbench: receiver");
@@ -363,6 +364,7 @@ receiver(const struct rb_opts *o, int index, int ready_fd, int stop_fd,
 
 struct tx_stats {
 	uint64_t sent, errors;
+	int first_errno;        /* of the first failed sendmmsg */
 	double seconds;
 };
 
@@ -390,8 +392,8 @@ send_loop(const struct rb_opts *o, int fd, struct tx_stats *st)
 		int n = sendmmsg(fd, msgs, (unsigned)o->batch, 0);
 		if (n > 0)
 			st->sent += (uint64_t)n;
-		else if (errno != EINTR)
-			st->errors++;   /* ENOBUFS and the like: try again */
+		else if (errno != EINTR && st->errors++ == 0)
+			st->first_errno = errno;   /* ENOBUFS...: try again */
 		t = now_s();
 	}
 	st->seconds = t - start;
@@ -419,8 +421,10 @@ report(const struct rb_opts *o, const struct tx_stats *st,
 	int ok = 1;
 
 	printf("rawbench: sent %llu datagrams of %zu bytes in %.3f s: %.0f "
-	    "datagrams/s (%llu send errors)\n", (unsigned long long)st->sent,
-	    o->size, st->seconds, sent_rate, (unsigned long long)st->errors);
+	    "datagrams/s (%llu send errors%s%s)\n", (unsigned long long)st->sent,
+	    o->size, st->seconds, sent_rate, (unsigned long long)st->errors,
+	    st->errors ? ", the first: " : "",
+	    st->errors ? strerror(st->first_errno) : "");
 	for (int i = 0; i < o->receivers; i++) {
 		const struct rb_result *r = &res[i];
 		double rate = rx_rate(r), lost = st->sent ? 100.0 *
@@ -441,6 +445,10 @@ report(const struct rb_opts *o, const struct tx_stats *st,
 	    "lost_max=%.1f%% receivers=%d size=%zu batch=%d seconds=%.3f\n",
 	    sent_rate, min, max, lost_max, o->receivers, o->size, o->batch,
 	    st->seconds);
+	if (st->sent == 0 || min <= 0) {
+		fputs("seqcast-rawbench: nothing went through\n", stderr);
+		ok = 0;
+	}
 	return ok ? 0 : 1;
 }
 
@@ -487,7 +495,7 @@ start_receivers(const struct rb_opts *o, struct pipes *p, pid_t *pids)
 	close(p->result[1]);
 	for (int i = 0; i < o->receivers; i++) {
 		char c;
-		if (read_full(p->ready[0], &c, 1) == -1) {
+		if (read_full(p->ready[0], &c, 1) == -1 || c != 'r') {
 			fputs("seqcast-rawbench: a receiver did not start\n",
 			    stderr);
 			return -1;
@@ -531,7 +539,7 @@ main(int argc, char **argv)
 	struct pipes p;
 	pid_t pids[RECV_MAX] = { 0 };
 	struct rb_result res[RECV_MAX];
-	struct tx_stats st = { 0, 0, 0 };
+	struct tx_stats st = { 0, 0, 0, 0 };
 	int fd, rc = 1;
 
 	if (parse_args(argc, argv, &o) == -1)

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,7 +143,8 @@ static const char *const usage_text[] = {
 "  --latency-file F     also write the histogram to F, one \"US COUNT\"\n"
 "                       line per bucket (files of several clients merge)\n"
 "  --stats-line         at the end print to stderr \"sent=N acked=N\n"
-"                       resent=N datagrams=N bytes=N seconds=S rate=R/s\"\n"
+"                       resent=N datagrams=N bytes=N seconds=S rate=R/s\n"
+"                       cpu=S\" (cpu: user + system seconds used)\n"
 "\n"
 "Options for log:\n"
 "  --from ID            first entry to print (default 1)\n"
@@ -1185,7 +1187,9 @@ static void adder_free(struct adder *a)
 	free(a->lat);
 }
 
-/* --latency: requests in this batch sent for the first time start now. */
+/* --latency: requests in this batch sent for the first time start now
+ * (just before the send: the send itself may see the whole round trip
+ * happen while this process waits for the CPU). */
 static void stamp_first_sends(struct adder *a, const struct batch *b)
 {
 	int64_t now = now_us();
@@ -1212,9 +1216,9 @@ static int batch_flush(struct adder *a)
 	msg_init(&m, a->o, SC_ADD);
 	m.count = b->count;
 	m.items = b->items;
-	int rc = conn_send_msg(a->c, &m);
 	if (a->lat)
 		stamp_first_sends(a, b);
+	int rc = conn_send_msg(a->c, &m);
 	a->datagrams++;
 	a->bytes += b->size;
 	batch_reset(b);
@@ -1451,6 +1455,16 @@ static int add_loop(struct adder *a)
 	return RC_OK;
 }
 
+/* CPU seconds (user + system) this process used so far. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* --stats-line and --latency output at the end of add; rc passes on. */
 static int add_report(const struct adder *a, int rc)
 {
@@ -1459,9 +1473,9 @@ static int add_report(const struct adder *a, int rc)
 	if (o->stats_line)
 		fprintf(stderr, "sent=%" PRIu64 " acked=%" PRIu64 " resent=%"
 		    PRIu64 " datagrams=%" PRIu64 " bytes=%" PRIu64 " seconds=%.3f"
-		    " rate=%.0f/s\n", a->next_req - 1, a->acked, a->resent,
-		    a->datagrams, a->bytes, secs,
-		    secs > 0 ? (double)a->acked / secs : 0.0);
+		    " rate=%.0f/s cpu=%.3f\n", a->next_req - 1, a->acked,
+		    a->resent, a->datagrams, a->bytes, secs,
+		    secs > 0 ? (double)a->acked / secs : 0.0, cpu_seconds());
 	if (!a->lat)
 		return rc;
 	lat_print(a->lat);
