@@ -86,6 +86,8 @@ sc_node_free(struct sc_node *n)
 			sc_retx_free(&n->retx);
 	}
 	sc_logfile_close(&n->file);
+	free(n->outq_buf);
+	n->outq_buf = NULL;
 	sc_pending_free(&n->pend);
 	sc_gap_free(&n->gaps);
 	sc_hold_free(&n->hold);

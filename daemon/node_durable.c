@@ -14,6 +14,8 @@
  *   anyone about) and, with fsync = each, fdatasync'ed: one fdatasync per
  *   batch, not per entry (group commit).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "seqcast/log.h"
@@ -47,6 +49,11 @@ sc_node_open_log(struct sc_node *n, char *err, size_t errlen)
 		return 0;
 	/* Entries read back count as applied; their values stay on disk. */
 	sc_applog_use_file(&n->log, &n->file);
+	n->outq_buf = malloc((size_t)SC_OUTQ_MAX * SC_DATAGRAM_MAX);
+	if (n->outq_buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = sc_logfile_open(&n->file, dir, n->id, replay_entry, n, err,
 	    errlen);
 	if (rc == -1) {

@@ -124,6 +124,46 @@ node_send_msg(struct sc_node *n, const struct sc_msg *m,
 	node_send_raw(n, m->h.type, msg_first_id(m), to, n->tx, (size_t)len);
 }
 
+/* Send what waited for the log: one write (and fdatasync) first. */
+static void
+outq_release(struct sc_node *n)
+{
+	if (n->noutq == 0)
+		return;
+	node_make_durable(n);
+	for (uint32_t i = 0; i < n->noutq; i++) {
+		struct sc_outq_item *q = &n->outq[i];
+
+		node_send_raw(n, q->type, q->first_id, q->to_group ? NULL :
+		    &q->to, n->outq_buf + q->off, q->len);
+	}
+	n->noutq = 0;
+}
+
+/* Queue an encoded DATA or ACK datagram until the log has its entries. */
+static void
+outq_put(struct sc_node *n, const struct sc_msg *m,
+    const struct sockaddr_in *to)
+{
+	struct sc_outq_item *q;
+	long len;
+
+	if (n->noutq == SC_OUTQ_MAX)
+		outq_release(n);
+	q = &n->outq[n->noutq];
+	q->off = (size_t)n->noutq * SC_DATAGRAM_MAX;
+	len = sc_encode(m, n->outq_buf + q->off, n->dgram_max);
+	if (len < 0)
+		return;
+	q->len = (size_t)len;
+	q->type = m->h.type;
+	q->to_group = (to == NULL);
+	if (to != NULL)
+		q->to = *to;
+	q->first_id = m->h.type == SC_DATA ? m->items[0].id : 0;
+	n->noutq++;
+}
+
 static void
 batch_flush(struct sc_node *n, struct sc_batch *b)
 {
@@ -132,18 +172,21 @@ batch_flush(struct sc_node *n, struct sc_batch *b)
 	if (b->type == 0)
 		return;
 	if (b->count > 0) {
-		/* Nothing is announced (DATA) or acknowledged (ACK) before
-		 * it is as durable as the fsync policy promises. */
-		if (b->type == SC_DATA || b->type == SC_ACK)
-			node_make_durable(n);
 		node_header(n, &m, b->type);
 		m.a = b->a;
 		if (b->type == SC_DATA)
 			m.a = b->items[b->count - 1].id;
 		m.count = b->count;
 		m.items = b->items;
-		node_send_msg(n, &m, b->to_group ? NULL : &b->to,
-		    n->dgram_max);
+		/* Nothing is announced (DATA) or acknowledged (ACK) before
+		 * it is as durable as the fsync policy promises: with a log
+		 * file these wait for the end of the pass (group commit). */
+		if (n->outq_buf != NULL &&
+		    (b->type == SC_DATA || b->type == SC_ACK))
+			outq_put(n, &m, b->to_group ? NULL : &b->to);
+		else
+			node_send_msg(n, &m, b->to_group ? NULL : &b->to,
+			    n->dgram_max);
 	}
 	b->type = 0;
 	b->count = 0;
@@ -154,6 +197,7 @@ sc_node_flush(struct sc_node *n)
 {
 	for (int i = 0; i < SC_BATCHES; i++)
 		batch_flush(n, &n->batch[i]);
+	outq_release(n);
 }
 
 static int

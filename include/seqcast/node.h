@@ -36,6 +36,18 @@ typedef void (*sc_send_fn)(void *ctx, const struct sockaddr_in *to,
 #define SC_BATCH_ITEMS 128   /* more than fit one datagram of any type */
 #define SC_DELAYED_MAX 4096  /* datagrams held by fault injection */
 #define SC_HOLD_MAX_US 50000 /* a reordered datagram waits at most this */
+#define SC_OUTQ_MAX 512      /* DATA/ACK datagrams waiting for the log */
+
+/* A datagram that must not leave before the log records it depends on
+ * are written (and, with fsync = each, synced): queued during a pass,
+ * sent after one write and one fdatasync for all of them. */
+struct sc_outq_item {
+	int type;
+	int to_group;
+	struct sockaddr_in to;
+	uint64_t first_id;
+	size_t off, len;          /* in outq_buf */
+};
 
 struct sc_batch {
 	int type;                 /* 0 = free */
@@ -123,6 +135,9 @@ struct sc_node {
 	uint32_t ndelayed;
 
 	struct sc_batch batch[SC_BATCHES];
+	struct sc_outq_item outq[SC_OUTQ_MAX];
+	uint32_t noutq;
+	uint8_t *outq_buf;        /* SC_OUTQ_MAX datagrams; with a log file */
 
 	int64_t next_heartbeat;
 	int64_t next_report;
