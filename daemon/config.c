@@ -893,11 +893,11 @@ void sc_config_defaults(struct sc_config *c)
 	c->coordinator = 0;
 	c->nservers = 0;
 	c->heartbeat_ms = 50;
-	c->nack_delay_ms = 5;
-	c->nack_backoff_max_ms = 200;
+	c->nack_delay_ms = 1;
+	c->nack_backoff_max_ms = 50;
 	c->report_ms = 100;
-	c->forward_retry_ms = 100;
-	c->retx_window_ms = 10;
+	c->forward_retry_ms = 20;
+	c->retx_window_ms = 1;
 	c->store_bytes = 33554432;
 	c->dedup_max = 262144;
 	c->pending_max = 65536;

@@ -44,8 +44,8 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	/* Repeat no sooner than a retransmission can come back, and after
 	 * the window in which the coordinator suppresses repeat multicasts. */
 	gc.retry_us = ms_to_us(c->retx_window_ms) * 2;
-	if (gc.retry_us < 10000)
-		gc.retry_us = 10000;
+	if (gc.retry_us < 3000)
+		gc.retry_us = 3000;
 	gc.backoff_max_us = ms_to_us(c->nack_backoff_max_ms);
 	if (gc.backoff_max_us < gc.retry_us)
 		gc.backoff_max_us = gc.retry_us;
@@ -213,6 +213,14 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 		node_persist(n, id, client, req, value, len);
 	p = sc_pending_get(&n->pend, client, req);
 	if (p != NULL) {
+		/* Forward-to-apply time of a request forwarded once: how
+		 * long to wait before forwarding again (Karn's rule). */
+		if (p->tries == 1 && p->sent > 0 && n->now > p->sent) {
+			int64_t t = n->now - p->sent;
+
+			n->fwd_rtt_us = n->fwd_rtt_us ?
+			    (7 * n->fwd_rtt_us + t) / 8 : t;
+		}
 		node_ack(n, &p->addr, client, req, id, SC_OK);
 		sc_pending_remove(&n->pend, p);
 	}
@@ -318,6 +326,16 @@ node_stamp(struct sc_node *n, const struct sc_item *it, uint32_t origin,
 	}
 }
 
+/* First re-forward: forward_retry_ms, or twice the measured forward-to-
+ * apply time when that is longer (a slow or loaded network), so that a
+ * request is forwarded again only when it is likely lost. */
+static int64_t
+fwd_timeout(const struct sc_node *n)
+{
+	return 2 * n->fwd_rtt_us > n->fwd_retry_us ? 2 * n->fwd_rtt_us :
+	    n->fwd_retry_us;
+}
+
 /* A member takes a client's request: forward it, remember whom to ACK. */
 static void
 node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
@@ -331,10 +349,11 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 		 * rather than wait out the backoff. */
 		n->st.repeats++;
 		p->addr = *client_addr;
-		if (p->value != NULL && now - p->sent >= n->fwd_retry_us) {
+		if (p->value != NULL && now - p->sent >= fwd_timeout(n)) {
 			n->st.reforwards++;
 			p->sent = now;
-			sc_pending_schedule(&n->pend, p, now + n->fwd_retry_us);
+			p->tries++;
+			sc_pending_schedule(&n->pend, p, now + fwd_timeout(n));
 			node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
 		}
 		return;
@@ -349,7 +368,7 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 	n->st.forwards++;
 	p->tries = 1;
 	p->sent = now;
-	sc_pending_schedule(&n->pend, p, now + n->fwd_retry_us);
+	sc_pending_schedule(&n->pend, p, now + fwd_timeout(n));
 	node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
 }
 
@@ -608,7 +627,7 @@ sc_node_tick(struct sc_node *n, int64_t now)
 		n->st.reforwards++;
 		p->sent = now;
 		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
-		backoff = n->fwd_retry_us << (p->tries < 3 ? p->tries : 3);
+		backoff = fwd_timeout(n) << (p->tries < 3 ? p->tries : 3);
 		p->tries++;
 		sc_pending_schedule(&n->pend, p, now + min64(backoff, 1000000));
 	}

@@ -68,11 +68,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ttl, 1);
 	assert_int_equal(cfg.coordinator, 0);
 	assert_int_equal(cfg.heartbeat_ms, 50);
-	assert_int_equal(cfg.nack_delay_ms, 5);
-	assert_int_equal(cfg.nack_backoff_max_ms, 200);
+	assert_int_equal(cfg.nack_delay_ms, 1);
+	assert_int_equal(cfg.nack_backoff_max_ms, 50);
 	assert_int_equal(cfg.report_ms, 100);
-	assert_int_equal(cfg.forward_retry_ms, 100);
-	assert_int_equal(cfg.retx_window_ms, 10);
+	assert_int_equal(cfg.forward_retry_ms, 20);
+	assert_int_equal(cfg.retx_window_ms, 1);
 	assert_true(cfg.store_bytes == 33554432);
 	assert_int_equal(cfg.dedup_max, 262144);
 	assert_int_equal(cfg.pending_max, 65536);

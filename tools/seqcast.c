@@ -59,6 +59,7 @@ enum { IO_OK = 0, IO_NONE, IO_REFUSED, IO_ERR };
 #define WINDOW_MAX     65536
 #define RING_MAX       (1u << 21)  /* requests between printed and newest */
 #define RATE_BURST_S   0.02   /* token bucket holds 20 ms worth of entries */
+#define RTO_MIN_MS     20     /* adaptive first resend: lower bound */
 #define LAT_SUB        64     /* latency histogram: buckets per octave */
 #define LAT_LINEAR     128    /* below this many us: one bucket per us */
 #define LAT_BUCKETS    (LAT_LINEAR + 57 * LAT_SUB)   /* up to 2^64 us */
@@ -119,8 +120,10 @@ static const char *const usage_text[] = {
 "                       or a name\n"
 "  --timeout S          give up after S seconds without an answer (default\n"
 "                       10, fractions allowed); for wait: how long to wait\n"
-"  --retry-ms N         resend an unanswered request after N ms, the delay\n"
-"                       doubling per resend up to 1000 ms (default 200)\n"
+"  --retry-ms N         resend an unanswered request after at most N ms\n"
+"                       (default 200); add adapts the first resend to the\n"
+"                       measured round trip (srtt + 4 rttvar, at least 3 srtt and 20 ms);\n"
+"                       the delay doubles per resend up to 1000 ms\n"
 "  --cluster N          cluster id put in requests (default 0: the server's)\n"
 "  --key-file F         the cluster's shared key: sign requests, check replies\n"
 "  -h, --help           print this help and exit\n"
@@ -1100,6 +1103,7 @@ struct slot {
 	int64_t sent_us;    /* --latency: first send, 0 = not yet */
 	uint32_t delay;     /* current resend delay (ms) */
 	uint8_t state;
+	uint8_t resent;     /* sent more than once: no RTT sample (Karn) */
 };
 
 /* One ADD datagram being filled. Value bytes are copied into arena. */
@@ -1135,6 +1139,10 @@ struct adder {
 	int64_t start_us, end_us;       /* first send, last ACK */
 	int64_t recv_us;                /* arrival of the ACK being read */
 	struct lat_hist *lat;
+	/* Round-trip estimate (Jacobson/Karels, as TCP's RTO), from
+	 * requests acked without a resend (Karn): a lost ADD or ACK then
+	 * costs about one round trip under load, not a fixed 200 ms. */
+	int64_t srtt_us, rttvar_us;
 };
 
 static struct slot *slot_of(struct adder *a, uint64_t req)
@@ -1190,6 +1198,38 @@ static void adder_free(struct adder *a)
 /* --latency: requests in this batch sent for the first time start now
  * (just before the send: the send itself may see the whole round trip
  * happen while this process waits for the CPU). */
+/* First resend delay (ms): the adaptive RTO, never above --retry-ms. */
+static uint32_t first_delay(const struct adder *a)
+{
+	int64_t rto;
+	if (a->srtt_us == 0)
+		return a->o->retry_ms;
+	/* srtt + 4 rttvar, but never below 3 srtt: under a closed-loop load
+	 * the round trip swings with the queues, and a resend that comes
+	 * too early only doubles the work. */
+	rto = (a->srtt_us + 4 * a->rttvar_us + 999) / 1000;
+	if (rto < 3 * a->srtt_us / 1000)
+		rto = 3 * a->srtt_us / 1000;
+	if (rto < RTO_MIN_MS)
+		rto = RTO_MIN_MS;
+	return rto < a->o->retry_ms ? (uint32_t)rto : a->o->retry_ms;
+}
+
+static void rtt_sample(struct adder *a, int64_t us)
+{
+	int64_t err;
+	if (us <= 0)
+		return;
+	if (a->srtt_us == 0) {
+		a->srtt_us = us;
+		a->rttvar_us = us / 2;
+		return;
+	}
+	err = us - a->srtt_us;
+	a->srtt_us += err / 8;
+	a->rttvar_us += ((err < 0 ? -err : err) - a->rttvar_us) / 4;
+}
+
 static void stamp_first_sends(struct adder *a, const struct batch *b)
 {
 	int64_t now = now_us();
@@ -1216,8 +1256,7 @@ static int batch_flush(struct adder *a)
 	msg_init(&m, a->o, SC_ADD);
 	m.count = b->count;
 	m.items = b->items;
-	if (a->lat)
-		stamp_first_sends(a, b);
+	stamp_first_sends(a, b);
 	int rc = conn_send_msg(a->c, &m);
 	a->datagrams++;
 	a->bytes += b->size;
@@ -1286,7 +1325,7 @@ static int send_new(struct adder *a, int64_t now)
 	uint64_t req = a->next_req++;
 	struct slot *s = slot_of(a, req);
 	*s = (struct slot){ .req = req, .state = S_OUT,
-	    .delay = a->o->retry_ms };
+	    .delay = first_delay(a) };
 	if (a->outstanding++ == 0)
 		a->last_answer = now;   /* the timeout runs from here */
 	a->tokens -= 1;
@@ -1300,6 +1339,7 @@ static int send_retry(struct adder *a, struct due d, int64_t now)
 	if (s->req != d.req || s->state != S_OUT || s->due != d.at)
 		return RC_OK;   /* acknowledged or rescheduled since */
 	s->delay = next_delay(a->o, s->delay);
+	s->resent = 1;
 	a->resent++;
 	int rc = schedule(a, s, now);
 	return rc == RC_OK ? batch_add(a, d.req) : rc;
@@ -1338,6 +1378,8 @@ static int on_status(struct adder *a, struct slot *s, int32_t status,
 		a->acked++;
 		if (a->lat && s->sent_us)
 			lat_add(a->lat, a->recv_us - s->sent_us);
+		if (s->sent_us && !s->resent)
+			rtt_sample(a, a->recv_us - s->sent_us);
 		return RC_OK;
 	case SC_ERR_BUSY:       /* resend after the delay (which doubles) */
 		return schedule(a, s, now);
