@@ -197,6 +197,37 @@ node_ack(struct sc_node *n, const struct sockaddr_in *to, uint64_t client,
 	node_batch_add(n, SC_ACK, to, &it, 0);
 }
 
+/* Fast re-forward: our forwards reach the coordinator in the order we
+ * send them, so when an entry we forwarded at time t is applied while a
+ * request forwarded before t (with a margin for batching) still has no
+ * id, its FWD (or the coordinator's answer) was most likely lost: send it
+ * again now instead of waiting for its timer. A wrong guess costs only a
+ * STAMPED answer. The heap is ordered by deadline, and first deadlines
+ * follow send times, so only its top is looked at. */
+static void
+node_fast_reforward(struct sc_node *n, int64_t t)
+{
+	for (int k = 0; k < 64; k++) {
+		struct sc_pend *p = sc_pending_first(&n->pend);
+		struct sc_item it;
+
+		if (p == NULL || p->value == NULL || p->tries != 1 ||
+		    p->sent + 2000 >= t)
+			return;
+		memset(&it, 0, sizeof(it));
+		it.client = p->client;
+		it.req = p->req;
+		it.value = p->value;
+		it.len = p->len;
+		n->st.reforwards++;
+		n->st.fast_reforwards++;
+		p->tries++;
+		p->sent = n->now;
+		sc_pending_schedule(&n->pend, p, n->now + 2 * n->fwd_retry_us);
+		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
+	}
+}
+
 /* Apply the next entry: append, and ACK it if a client here waits. */
 static void
 node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
@@ -215,6 +246,9 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 	if (p != NULL) {
 		/* Forward-to-apply time of a request forwarded once: how
 		 * long to wait before forwarding again (Karn's rule). */
+		/* Only a request forwarded once tells when it was sent. */
+		int64_t sent = p->tries == 1 ? p->sent : 0;
+
 		if (p->tries == 1 && p->sent > 0 && n->now > p->sent) {
 			int64_t t = n->now - p->sent;
 
@@ -223,6 +257,8 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 		}
 		node_ack(n, &p->addr, client, req, id, SC_OK);
 		sc_pending_remove(&n->pend, p);
+		if (!n->coordinator && sent > 0)
+			node_fast_reforward(n, sent);
 	}
 }
 

@@ -114,6 +114,7 @@ jrequests(struct json *j, const struct sc_node *n)
 	jnum(j, "acks_sent", s->acks_sent);
 	jnum(j, "forwards", s->forwards);
 	jnum(j, "reforwards", s->reforwards);
+	jnum(j, "fast_reforwards", s->fast_reforwards);
 	jnum(j, "repeats", s->repeats);
 	jnum(j, "busy", s->busy);
 	jnum(j, "too_large", s->too_large);

@@ -60,6 +60,7 @@ enum { IO_OK = 0, IO_NONE, IO_REFUSED, IO_ERR };
 #define RING_MAX       (1u << 21)  /* requests between printed and newest */
 #define RATE_BURST_S   0.02   /* token bucket holds 20 ms worth of entries */
 #define RTO_MIN_MS     20     /* adaptive first resend: lower bound */
+#define FAST_GAP       64     /* acks this many requests later: resend */
 #define LAT_SUB        64     /* latency histogram: buckets per octave */
 #define LAT_LINEAR     128    /* below this many us: one bucket per us */
 #define LAT_BUCKETS    (LAT_LINEAR + 57 * LAT_SUB)   /* up to 2^64 us */
@@ -1143,6 +1144,8 @@ struct adder {
 	 * requests acked without a resend (Karn): a lost ADD or ACK then
 	 * costs about one round trip under load, not a fixed 200 ms. */
 	int64_t srtt_us, rttvar_us;
+	uint64_t fast_cursor;   /* requests below it were checked for loss */
+	uint64_t fast_resent;   /* resent early, before their timer */
 };
 
 static struct slot *slot_of(struct adder *a, uint64_t req)
@@ -1409,6 +1412,35 @@ static int on_ack_item(struct adder *a, const struct sc_item *it,
 }
 
 /* Read every ACK waiting on the socket. */
+/* Fast resend (as TCP's fast retransmit): a server acknowledges in id
+ * order, and ids follow the order requests reach the coordinator, so when
+ * a request sent FAST_GAP requests after r is acknowledged and r is not, r
+ * (or its ACK) was most likely lost: resend it now rather than wait for
+ * its timer. Each request is looked at once; a wrong guess costs only a
+ * repeated request, which the coordinator answers with the same id. */
+static int fast_resend(struct adder *a, uint64_t acked, int64_t now)
+{
+	uint64_t q;
+	if (a->fast_cursor < a->next_print)
+		a->fast_cursor = a->next_print;
+	for (q = a->fast_cursor; q + FAST_GAP < acked; q++) {
+		struct slot *s = slot_of(a, q);
+		if (s->req != q || s->state != S_OUT || s->resent)
+			continue;
+		s->resent = 1;
+		a->fast_resent++;
+		a->resent++;
+		int rc = schedule(a, s, now);
+		if (rc == RC_OK)
+			rc = batch_add(a, q);
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (q > a->fast_cursor)
+		a->fast_cursor = q;
+	return RC_OK;
+}
+
 static int add_receive(struct adder *a)
 {
 	struct sc_msg m;
@@ -1417,10 +1449,19 @@ static int add_receive(struct adder *a)
 		int64_t now = now_ms();
 		a->last_answer = now;
 		a->recv_us = a->end_us = now_us();
-		for (uint32_t i = 0; rc == RC_OK && i < m.count; i++)
+		uint64_t top = 0;
+		for (uint32_t i = 0; rc == RC_OK && i < m.count; i++) {
 			rc = on_ack_item(a, &m.items[i], now);
+			if (m.items[i].client == a->client &&
+			    m.items[i].req > top && m.items[i].req < a->next_req)
+				top = m.items[i].req;
+		}
+		if (rc == RC_OK && top > 0)
+			rc = fast_resend(a, top, now);
 	}
 	if (rc != RC_OK)
+		return rc;
+	if (rc == RC_OK && a->batch.count > 0 && (rc = batch_flush(a)) != RC_OK)
 		return rc;
 	if (io == IO_REFUSED)
 		return report_refused(a->o);
@@ -1515,9 +1556,10 @@ static int add_report(const struct adder *a, int rc)
 	if (o->stats_line)
 		fprintf(stderr, "sent=%" PRIu64 " acked=%" PRIu64 " resent=%"
 		    PRIu64 " datagrams=%" PRIu64 " bytes=%" PRIu64 " seconds=%.3f"
-		    " rate=%.0f/s cpu=%.3f\n", a->next_req - 1, a->acked,
-		    a->resent, a->datagrams, a->bytes, secs,
-		    secs > 0 ? (double)a->acked / secs : 0.0, cpu_seconds());
+		    " rate=%.0f/s cpu=%.3f fast=%" PRIu64 "\n", a->next_req - 1,
+		    a->acked, a->resent, a->datagrams, a->bytes, secs,
+		    secs > 0 ? (double)a->acked / secs : 0.0, cpu_seconds(),
+		    a->fast_resent);
 	if (!a->lat)
 		return rc;
 	lat_print(a->lat);

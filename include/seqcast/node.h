@@ -84,6 +84,7 @@ struct sc_node_stats {
 	uint64_t gone_sent, gone_received, gone_ids;
 	uint64_t acks_sent, busy, too_large;
 	uint64_t forwards, reforwards, repeats;
+	uint64_t fast_reforwards; /* re-forwards before their timer */
 	uint64_t heartbeats_sent, reports_sent;
 	uint64_t log_suppressed;  /* log lines held back by rate limiting */
 	uint64_t auth[SC_AUTH_UNEXPECTED + 1]; /* datagrams refused by auth */
