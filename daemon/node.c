@@ -420,7 +420,8 @@ rate_ok(struct sc_node *n, int64_t now, const struct sockaddr_in *from)
 
 	if (rate == 0)
 		return 1;
-	if (b->addr != ip || b->last == 0) {
+	if (b->addr != ip || !b->used) {
+		b->used = 1;
 		b->addr = ip;
 		b->tokens = rate;
 		b->last = now;

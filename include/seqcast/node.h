@@ -95,6 +95,7 @@ struct sc_node_stats {
 #define SC_RATE_BUCKETS 1024
 struct sc_rate_bucket {
 	uint32_t addr;            /* source IPv4 address */
+	int used;
 	double tokens;
 	int64_t last;
 };
