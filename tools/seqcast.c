@@ -61,6 +61,7 @@ enum { IO_OK = 0, IO_NONE, IO_REFUSED, IO_ERR };
 #define RATE_BURST_S   0.02   /* token bucket holds 20 ms worth of entries */
 #define RTO_MIN_MS     20     /* adaptive first resend: lower bound */
 #define FAST_GAP       64     /* acks this many requests later: resend */
+#define FAST_AGAIN     4096   /* early resends watched for a second loss */
 #define LAT_SUB        64     /* latency histogram: buckets per octave */
 #define LAT_LINEAR     128    /* below this many us: one bucket per us */
 #define LAT_BUCKETS    (LAT_LINEAR + 57 * LAT_SUB)   /* up to 2^64 us */
@@ -1146,6 +1147,10 @@ struct adder {
 	int64_t srtt_us, rttvar_us;
 	uint64_t fast_cursor;   /* requests below it were checked for loss */
 	uint64_t fast_resent;   /* resent early, before their timer */
+	/* Requests resent early, with next_req at that moment: checked
+	 * again once FAST_GAP requests sent after the resend are acked. */
+	struct { uint64_t req, mark; } again[FAST_AGAIN];
+	uint32_t again_head, again_len;
 };
 
 static struct slot *slot_of(struct adder *a, uint64_t req)
@@ -1418,6 +1423,41 @@ static int on_ack_item(struct adder *a, const struct sc_item *it,
  * (or its ACK) was most likely lost: resend it now rather than wait for
  * its timer. Each request is looked at once; a wrong guess costs only a
  * repeated request, which the coordinator answers with the same id. */
+static int fast_one(struct adder *a, struct slot *s, int64_t now)
+{
+	s->resent = 1;
+	a->fast_resent++;
+	a->resent++;
+	if (a->again_len < FAST_AGAIN) {
+		uint32_t i = (a->again_head + a->again_len++) % FAST_AGAIN;
+		a->again[i].req = s->req;
+		a->again[i].mark = a->next_req;
+	}
+	int rc = schedule(a, s, now);
+	return rc == RC_OK ? batch_add(a, s->req) : rc;
+}
+
+/* Early resends whose resend was lost too: look again once requests
+ * sent after the resend are acked. Marks only grow: check the head. */
+static int fast_again(struct adder *a, uint64_t acked, int64_t now)
+{
+	while (a->again_len > 0) {
+		uint32_t i = a->again_head;
+		uint64_t q = a->again[i].req;
+		struct slot *s = slot_of(a, q);
+		if (a->again[i].mark + FAST_GAP >= acked)
+			return RC_OK;
+		a->again_head = (i + 1) % FAST_AGAIN;
+		a->again_len--;
+		if (s->req == q && s->state == S_OUT) {
+			int rc = fast_one(a, s, now);
+			if (rc != RC_OK)
+				return rc;
+		}
+	}
+	return RC_OK;
+}
+
 static int fast_resend(struct adder *a, uint64_t acked, int64_t now)
 {
 	uint64_t q;
@@ -1427,18 +1467,13 @@ static int fast_resend(struct adder *a, uint64_t acked, int64_t now)
 		struct slot *s = slot_of(a, q);
 		if (s->req != q || s->state != S_OUT || s->resent)
 			continue;
-		s->resent = 1;
-		a->fast_resent++;
-		a->resent++;
-		int rc = schedule(a, s, now);
-		if (rc == RC_OK)
-			rc = batch_add(a, q);
+		int rc = fast_one(a, s, now);
 		if (rc != RC_OK)
 			return rc;
 	}
 	if (q > a->fast_cursor)
 		a->fast_cursor = q;
-	return RC_OK;
+	return fast_again(a, acked, now);
 }
 
 static int add_receive(struct adder *a)
