@@ -15,26 +15,12 @@
 #include <string.h>
 
 #include "seqcast/gap.h"
+#include "testutil.h"
 
 #define DELAY 1000
 #define RETRY 10000
 #define BOFF_MAX 150000   /* not RETRY * 2^k: the cap cuts a doubling */
 
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-below(uint64_t *s, uint64_t n)
-{
-	return n ? rnd(s) % n : 0;
-}
 
 static void
 conf(struct sc_gap_conf *c, uint64_t seed)

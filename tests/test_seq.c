@@ -13,22 +13,8 @@
 
 #include "seqcast/seq.h"
 #include "seqcast/table.h"
+#include "testutil.h"
 
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-below(uint64_t *s, uint64_t n)
-{
-	return rnd(s) % n;
-}
 
 /* ---------------------------------------------------------------- seq */
 
