@@ -56,19 +56,6 @@
 /* Largest file sc_config_load reads. */
 #define FILE_MAX (1u << 20)
 
-/* Message type names, indexed by enum sc_type (the same as wire.c's, kept
- * here so that config.c does not depend on wire.c). */
-_Static_assert(SC_TYPE_COUNT == 15, "update type_names");
-static const char *const type_names[SC_TYPE_COUNT] = {
-	[SC_ADD] = "add",             [SC_FWD] = "fwd",
-	[SC_DATA] = "data",           [SC_RETX] = "retx",
-	[SC_ACK] = "ack",             [SC_STAMPED] = "stamped",
-	[SC_HEARTBEAT] = "heartbeat", [SC_NACK] = "nack",
-	[SC_REPORT] = "report",       [SC_GONE] = "gone",
-	[SC_LOG_REQ] = "log_req",     [SC_LOG_REPLY] = "log_reply",
-	[SC_STATS_REQ] = "stats_req", [SC_STATS_REPLY] = "stats_reply",
-};
-
 /* ------------------------------------------------------------------ */
 /* keys */
 
@@ -347,8 +334,8 @@ static int parse_types(const char *v, uint32_t *out, char *what, size_t wl)
 			found = 1;
 		}
 		for (int t = 1; !found && t < SC_TYPE_COUNT; t++) {
-			if (strlen(type_names[t]) == n &&
-			    strncasecmp(s, type_names[t], n) == 0) {
+			if (strlen(sc_type_name(t)) == n &&
+			    strncasecmp(s, sc_type_name(t), n) == 0) {
 				mask |= 1u << t;
 				found = 1;
 			}
@@ -430,6 +417,21 @@ static int same_addr(const struct sockaddr_in *x, const struct sockaddr_in *y)
 	    x->sin_port == y->sin_port;
 }
 
+/* A path value, into a fixed-size field. */
+static int set_path(char *dst, size_t size, const char *v, char *what,
+    size_t wl)
+{
+	size_t n = strlen(v);
+
+	if (n >= size) {
+		snprintf(what, wl, "too long (at most %zu characters)",
+		    size - 1);
+		return -1;
+	}
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* applying one key */
 
@@ -449,7 +451,6 @@ static int apply(struct sc_config *c, int server, const struct key *k,
 	struct sockaddr_in sa;
 	struct in_addr a;
 	uint64_t x;
-	size_t n;
 
 	if (s && is_fault_kind(k->kind)) {
 		/* Work on a copy: a bad value leaves has_fault alone. */
@@ -507,23 +508,10 @@ static int apply(struct sc_config *c, int server, const struct key *k,
 		}
 		return 0;
 	case T_DIR:
-		n = strlen(v);
-		if (n >= sizeof c->data_dir) {
-			snprintf(what, wl, "too long (at most %zu characters)",
-			    sizeof c->data_dir - 1);
-			return -1;
-		}
-		memcpy(s ? s->data_dir : c->data_dir, v, n + 1);
-		return 0;
+		return set_path(s ? s->data_dir : c->data_dir,
+		    sizeof c->data_dir, v, what, wl);
 	case T_KEYFILE:
-		n = strlen(v);
-		if (n >= sizeof c->key_file) {
-			snprintf(what, wl, "too long (at most %zu characters)",
-			    sizeof c->key_file - 1);
-			return -1;
-		}
-		memcpy(c->key_file, v, n + 1);
-		return 0;
+		return set_path(c->key_file, sizeof c->key_file, v, what, wl);
 	case T_FSYNC:
 		if (strcmp(v, "each") == 0)
 			c->fsync = SC_FSYNC_EACH;

@@ -10,12 +10,6 @@
 #include "seqcast/log.h"
 #include "node_priv.h"
 
-static int64_t
-ms_to_us(uint32_t ms)
-{
-	return (int64_t)ms * 1000;
-}
-
 int
 sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
     sc_send_fn send, void *ctx, int64_t now)
@@ -149,20 +143,14 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 
 	n->now = now;
 	n->st.bytes_in += len;
-	if (n->auth.on || (len >= SC_HEADER_LEN &&
-	    (((const uint8_t *)buf)[7] & SC_FLAG_MAC))) {
-		size_t inner;
-
-		rc = sc_auth_open(&n->auth, buf, len, now, &inner);
-		if (rc != SC_AUTH_OK) {
-			n->st.auth[rc]++;
-			inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
-			node_warn(n, now, "refused a datagram from %s:%u: %s",
-			    addr, ntohs(from->sin_port),
-			    sc_auth_result_name(rc));
-			return;
-		}
-		len = inner;
+	/* Without a key this only refuses datagrams that carry a MAC. */
+	rc = sc_auth_open(&n->auth, buf, len, now, &len);
+	if (rc != SC_AUTH_OK) {
+		n->st.auth[rc]++;
+		inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
+		node_warn(n, now, "refused a datagram from %s:%u: %s", addr,
+		    ntohs(from->sin_port), sc_auth_result_name(rc));
+		return;
 	}
 	rc = node_decode(n, buf, len);
 	if (rc != SC_REJ_NONE) {
@@ -172,8 +160,7 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		    len, addr, ntohs(from->sin_port), sc_reject_name(rc));
 		return;
 	}
-	if (n->faulty && !node_fault_in(n, now, from, buf, len, &n->msg,
-	    &twice))
+	if (n->faulty && !node_fault_in(n, from, buf, len, &n->msg, &twice))
 		return;
 	node_handle(n, now, from, &n->msg);
 	if (twice)
@@ -197,6 +184,25 @@ node_ack(struct sc_node *n, const struct sockaddr_in *to, uint64_t client,
 	node_batch_add(n, SC_ACK, to, &it, 0);
 }
 
+/* Send a pending request to the coordinator again; it is due again at
+ * `due` if that one is lost too. */
+static void
+node_reforward(struct sc_node *n, struct sc_pend *p, int64_t due)
+{
+	struct sc_item it;
+
+	memset(&it, 0, sizeof(it));
+	it.client = p->client;
+	it.req = p->req;
+	it.value = p->value;
+	it.len = p->len;
+	n->st.reforwards++;
+	p->tries++;
+	p->sent = n->now;
+	sc_pending_schedule(&n->pend, p, due);
+	node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
+}
+
 /* Fast re-forward: our forwards reach the coordinator in the order we
  * send them, so when an entry we forwarded at time t is applied while a
  * request forwarded before t (with a margin for batching) still has no
@@ -209,22 +215,12 @@ node_fast_reforward(struct sc_node *n, int64_t t)
 {
 	for (int k = 0; k < 64; k++) {
 		struct sc_pend *p = sc_pending_first(&n->pend);
-		struct sc_item it;
 
 		if (p == NULL || p->value == NULL || p->tries != 1 ||
 		    p->sent + 2000 >= t)
 			return;
-		memset(&it, 0, sizeof(it));
-		it.client = p->client;
-		it.req = p->req;
-		it.value = p->value;
-		it.len = p->len;
-		n->st.reforwards++;
 		n->st.fast_reforwards++;
-		p->tries++;
-		p->sent = n->now;
-		sc_pending_schedule(&n->pend, p, n->now + 2 * n->fwd_retry_us);
-		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
+		node_reforward(n, p, n->now + 2 * n->fwd_retry_us);
 	}
 }
 
@@ -234,6 +230,7 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
     const uint8_t *value, uint32_t len)
 {
 	struct sc_pend *p;
+	int64_t sent;
 
 	if (sc_applog_append(&n->log, id, client, req, value, len) == -1) {
 		node_warn(n, n->now, "cannot append entry %llu: out of memory",
@@ -243,23 +240,20 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 	if (!n->coordinator)
 		node_persist(n, id, client, req, value, len);
 	p = sc_pending_get(&n->pend, client, req);
-	if (p != NULL) {
-		/* Forward-to-apply time of a request forwarded once: how
-		 * long to wait before forwarding again (Karn's rule). */
-		/* Only a request forwarded once tells when it was sent. */
-		int64_t sent = p->tries == 1 ? p->sent : 0;
-
-		if (p->tries == 1 && p->sent > 0 && n->now > p->sent) {
-			int64_t t = n->now - p->sent;
-
-			n->fwd_rtt_us = n->fwd_rtt_us ?
-			    (7 * n->fwd_rtt_us + t) / 8 : t;
-		}
-		node_ack(n, &p->addr, client, req, id, SC_OK);
-		sc_pending_remove(&n->pend, p);
-		if (!n->coordinator && sent > 0)
-			node_fast_reforward(n, sent);
-	}
+	if (p == NULL)
+		return;
+	/* Only a request forwarded once tells when it was sent (Karn's
+	 * rule): its forward-to-apply time sets how long to wait before
+	 * forwarding again, and anything forwarded well before it that has
+	 * no id yet was probably lost. */
+	sent = p->tries == 1 ? p->sent : 0;
+	if (sent > 0 && n->now > sent)
+		n->fwd_rtt_us = n->fwd_rtt_us ? (7 * n->fwd_rtt_us + n->now -
+		    sent) / 8 : n->now - sent;
+	node_ack(n, &p->addr, client, req, id, SC_OK);
+	sc_pending_remove(&n->pend, p);
+	if (!n->coordinator && sent > 0)
+		node_fast_reforward(n, sent);
 }
 
 /* Apply held entries that have become next in line. */
@@ -385,13 +379,8 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 		 * rather than wait out the backoff. */
 		n->st.repeats++;
 		p->addr = *client_addr;
-		if (p->value != NULL && now - p->sent >= fwd_timeout(n)) {
-			n->st.reforwards++;
-			p->sent = now;
-			p->tries++;
-			sc_pending_schedule(&n->pend, p, now + fwd_timeout(n));
-			node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
-		}
+		if (p->value != NULL && now - p->sent >= fwd_timeout(n))
+			node_reforward(n, p, now + fwd_timeout(n));
 		return;
 	}
 	p = sc_pending_add(&n->pend, it->client, it->req, client_addr,
@@ -426,14 +415,7 @@ rate_ok(struct sc_node *n, int64_t now, const struct sockaddr_in *from)
 		b->tokens = rate;
 		b->last = now;
 	}
-	b->tokens += (double)(now - b->last) * rate / 1e6;
-	b->last = now;
-	if (b->tokens > rate)
-		b->tokens = rate;
-	if (b->tokens < 1)
-		return 0;
-	b->tokens -= 1;
-	return 1;
+	return node_bucket_take(&b->tokens, &b->last, now, rate, rate);
 }
 
 static void
@@ -574,7 +556,7 @@ sender_ok(const struct sc_node *n, const struct sockaddr_in *from,
 	case SC_ADD: case SC_LOG_REQ: case SC_STATS_REQ:
 		return 1;
 	case SC_FWD: case SC_NACK: case SC_REPORT:
-		return n->coordinator && s < n->conf->nservers && s != n->id;
+		return n->coordinator && s != n->id;
 	case SC_DATA: case SC_RETX: case SC_HEARTBEAT:
 		return s == n->conf->coordinator;
 	case SC_STAMPED: case SC_GONE:
@@ -651,22 +633,12 @@ sc_node_tick(struct sc_node *n, int64_t now)
 	 * at most 1 s). */
 	for (;;) {
 		struct sc_pend *p = sc_pending_first(&n->pend);
-		struct sc_item it;
 		int64_t backoff;
 
 		if (p == NULL || p->due > now)
 			break;
-		memset(&it, 0, sizeof(it));
-		it.client = p->client;
-		it.req = p->req;
-		it.value = p->value;
-		it.len = p->len;
-		n->st.reforwards++;
-		p->sent = now;
-		node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
 		backoff = fwd_timeout(n) << (p->tries < 3 ? p->tries : 3);
-		p->tries++;
-		sc_pending_schedule(&n->pend, p, now + min64(backoff, 1000000));
+		node_reforward(n, p, now + min64(backoff, 1000000));
 	}
 	sc_node_flush(n);
 }

@@ -112,7 +112,7 @@ node_durable_tick(struct sc_node *n, int64_t now)
 		return;
 	if (sc_logfile_sync(&n->file) == -1)
 		node_warn(n, now, "%s: fdatasync failed: %m", n->file.path);
-	n->next_sync = now + (int64_t)n->conf->fsync_interval_ms * 1000;
+	n->next_sync = now + ms_to_us(n->conf->fsync_interval_ms);
 }
 
 int64_t
@@ -137,12 +137,6 @@ node_catchup_allow(struct sc_node *n, int64_t now)
 		return 1;
 	if (burst < 64)
 		burst = 64;
-	n->catchup_tokens += (double)(now - n->catchup_last) * rate / 1e6;
-	n->catchup_last = now;
-	if (n->catchup_tokens > burst)
-		n->catchup_tokens = burst;
-	if (n->catchup_tokens < 1)
-		return 0;
-	n->catchup_tokens -= 1;
-	return 1;
+	return node_bucket_take(&n->catchup_tokens, &n->catchup_last, now,
+	    rate, burst);
 }

@@ -43,28 +43,33 @@ node_deliver(struct sc_node *n, int type, const struct sockaddr_in *to,
 	n->send(n->send_ctx, to, buf, len);
 }
 
+/* Keep a datagram that fault injection reorders (HOLD) or delays (DELAY):
+ * 1 if kept, 0 if it goes on now (other actions, or the queue is full). */
 static int
-node_delay(struct sc_node *n, int64_t when, int dir, int held,
+node_delay(struct sc_node *n, enum sc_fault_action act, int dir, int type,
     const struct sockaddr_in *addr, const void *buf, size_t len)
 {
 	struct sc_delayed *d;
 
-	if (n->ndelayed == SC_DELAYED_MAX)
-		return -1;
+	if ((act != SC_FAULT_HOLD && act != SC_FAULT_DELAY) ||
+	    n->ndelayed == SC_DELAYED_MAX)
+		return 0;
 	d = &n->delayed[n->ndelayed];
 	d->buf = malloc(len);
 	if (d->buf == NULL)
-		return -1;
+		return 0;
 	memcpy(d->buf, buf, len);
 	d->len = len;
-	d->when = when;
+	d->held = (act == SC_FAULT_HOLD);
+	d->when = n->now + (d->held ? SC_HOLD_MAX_US :
+	    ms_to_us(n->fault.conf.delay_ms));
 	d->dir = dir;
-	d->held = held;
+	d->type = type;
 	d->to_group = (addr == NULL);
 	if (addr != NULL)
 		d->addr = *addr;
 	n->ndelayed++;
-	return 0;
+	return 1;
 }
 
 void
@@ -75,25 +80,11 @@ node_send_raw(struct sc_node *n, int type, uint64_t first_id,
 
 	if (n->faulty)
 		act = sc_fault_decide(&n->fault, SC_OUT, type, first_id);
-	switch (act) {
-	case SC_FAULT_DROP:
+	if (act == SC_FAULT_DROP || node_delay(n, act, SC_OUT, type, to, buf,
+	    len))
 		return;
-	case SC_FAULT_DUP:
+	if (act == SC_FAULT_DUP)
 		node_deliver(n, type, to, buf, len);
-		break;
-	case SC_FAULT_HOLD:
-		if (node_delay(n, n->now + SC_HOLD_MAX_US, SC_OUT, 1, to,
-		    buf, len) == 0)
-			return;
-		break;
-	case SC_FAULT_DELAY:
-		if (node_delay(n, n->now + (int64_t)n->fault.conf.delay_ms *
-		    1000, SC_OUT, 0, to, buf, len) == 0)
-			return;
-		break;
-	default:
-		break;
-	}
 	node_deliver(n, type, to, buf, len);
 	if (n->ndelayed > 0)
 		node_release_delayed(n, 0, SC_OUT, 1);
@@ -160,7 +151,7 @@ outq_put(struct sc_node *n, const struct sc_msg *m,
 	q->to_group = (to == NULL);
 	if (to != NULL)
 		q->to = *to;
-	q->first_id = m->h.type == SC_DATA ? m->items[0].id : 0;
+	q->first_id = msg_first_id(m);
 	n->noutq++;
 }
 
@@ -275,29 +266,15 @@ node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
  * datagram now (*twice: handle it twice), 0 if it was dropped or kept.
  */
 int
-node_fault_in(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
+node_fault_in(struct sc_node *n, const struct sockaddr_in *from,
     const void *buf, size_t len, const struct sc_msg *m, int *twice)
 {
 	enum sc_fault_action act;
 
-	*twice = 0;
 	act = sc_fault_decide(&n->fault, SC_IN, m->h.type, msg_first_id(m));
-	switch (act) {
-	case SC_FAULT_DROP:
-		return 0;
-	case SC_FAULT_DUP:
-		*twice = 1;
-		return 1;
-	case SC_FAULT_HOLD:
-		return node_delay(n, now + SC_HOLD_MAX_US, SC_IN, 1, from, buf,
-		    len) ==
-		    0 ? 0 : 1;
-	case SC_FAULT_DELAY:
-		return node_delay(n, now + (int64_t)n->fault.conf.delay_ms *
-		    1000, SC_IN, 0, from, buf, len) == 0 ? 0 : 1;
-	default:
-		return 1;
-	}
+	*twice = (act == SC_FAULT_DUP);
+	return act != SC_FAULT_DROP &&
+	    !node_delay(n, act, SC_IN, m->h.type, from, buf, len);
 }
 
 /*
@@ -318,13 +295,11 @@ node_release_delayed(struct sc_node *n, int64_t now, int dir, int held_only)
 			continue;
 		}
 		n->delayed[i] = n->delayed[--n->ndelayed];
-		if (dir == SC_OUT) {
-			/* Byte 5 is the type: we encoded it ourselves. */
-			node_deliver(n, d.buf[5] < SC_TYPE_COUNT ? d.buf[5] : 0,
-			    d.to_group ? NULL : &d.addr, d.buf, d.len);
-		} else if (node_decode(n, d.buf, d.len) == SC_REJ_NONE) {
+		if (dir == SC_OUT)
+			node_deliver(n, d.type, d.to_group ? NULL : &d.addr,
+			    d.buf, d.len);
+		else if (node_decode(n, d.buf, d.len) == SC_REJ_NONE)
 			node_handle(n, now, &d.addr, &n->msg);
-		}
 		free(d.buf);
 		/* Restart: handling may have changed the queue. */
 		i = 0;

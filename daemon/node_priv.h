@@ -6,6 +6,28 @@
 
 #include "seqcast/node.h"
 
+static inline int64_t
+ms_to_us(uint32_t ms)
+{
+	return (int64_t)ms * 1000;
+}
+
+/* A token bucket: rate tokens a second, at most burst saved up. Takes
+ * one token if there is one. */
+static inline int
+node_bucket_take(double *tokens, int64_t *last, int64_t now, double rate,
+    double burst)
+{
+	*tokens += (double)(now - *last) * rate / 1e6;
+	*last = now;
+	if (*tokens > burst)
+		*tokens = burst;
+	if (*tokens < 1)
+		return 0;
+	*tokens -= 1;
+	return 1;
+}
+
 /* node.c */
 int node_decode(struct sc_node *n, const void *buf, size_t len);
 void node_handle(struct sc_node *n, int64_t now,
@@ -40,9 +62,8 @@ void node_send_msg(struct sc_node *n, const struct sc_msg *m,
 void node_send_raw(struct sc_node *n, int type, uint64_t first_id,
     const struct sockaddr_in *to, const void *buf, size_t len);
 void node_header(const struct sc_node *n, struct sc_msg *m, int type);
-int node_fault_in(struct sc_node *n, int64_t now,
-    const struct sockaddr_in *from, const void *buf, size_t len,
-    const struct sc_msg *m, int *twice);
+int node_fault_in(struct sc_node *n, const struct sockaddr_in *from,
+    const void *buf, size_t len, const struct sc_msg *m, int *twice);
 void node_release_delayed(struct sc_node *n, int64_t now, int dir,
     int held_only);
 int64_t node_delayed_deadline(const struct sc_node *n);

@@ -22,12 +22,6 @@
 /* Ranges per NACK: fits one datagram (16 bytes each). */
 #define NACK_RANGES 80
 
-static int64_t
-ms_to_us(uint32_t ms)
-{
-	return (int64_t)ms * 1000;
-}
-
 static uint64_t
 coord_head(const struct sc_node *n)
 {
@@ -224,7 +218,6 @@ repair_nack(struct sc_node *n, int64_t now)
 		items[i].last = ask[i].last;
 	}
 	n->st.nacks_sent++;
-	n->reported = n->log.count;
 	node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 }
 
@@ -251,7 +244,6 @@ node_repair_tick(struct sc_node *n, int64_t now)
 		node_header(n, &m, SC_REPORT);
 		m.a = n->log.count;
 		n->st.reports_sent++;
-		n->reported = n->log.count;
 		node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 		n->next_report = now + ms_to_us(n->conf->report_ms);
 	}

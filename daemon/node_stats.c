@@ -42,26 +42,38 @@ jtrim(struct json *j)
 		j->buf[--j->used] = '\0';
 }
 
+/* "key":{ ... }, around the members written in between. */
 static void
-jcounts(struct json *j, const char *key, const uint64_t *v)
+jopen(struct json *j, const char *key)
 {
 	jput(j, "\"%s\":{", key);
-	for (int t = 1; t < SC_TYPE_COUNT; t++)
-		jnum(j, sc_type_name(t), v[t]);
+}
+
+static void
+jclose(struct json *j)
+{
 	jtrim(j);
 	jput(j, "},");
 }
 
 static void
+jcounts(struct json *j, const char *key, const uint64_t *v)
+{
+	jopen(j, key);
+	for (int t = 1; t < SC_TYPE_COUNT; t++)
+		jnum(j, sc_type_name(t), v[t]);
+	jclose(j);
+}
+
+static void
 jfaults(struct json *j, const struct sc_fault_counts *f, int dir)
 {
-	jput(j, "\"%s\":{", dir == SC_IN ? "in" : "out");
+	jopen(j, dir == SC_IN ? "in" : "out");
 	jnum(j, "dropped", f->dropped[dir]);
 	jnum(j, "duplicated", f->duplicated[dir]);
 	jnum(j, "reordered", f->reordered[dir]);
 	jnum(j, "delayed", f->delayed[dir]);
-	jtrim(j);
-	jput(j, "},");
+	jclose(j);
 }
 
 static void
@@ -69,7 +81,7 @@ jstore(struct json *j, const struct sc_node *n)
 {
 	const struct sc_retx *r = &n->retx;
 
-	jput(j, "\"store\":{");
+	jopen(j, "store");
 	jnum(j, "entries", sc_retx_count(r));
 	jnum(j, "bytes", r->bytes);
 	jnum(j, "peak_bytes", r->bytes_peak);
@@ -78,8 +90,7 @@ jstore(struct json *j, const struct sc_node *n)
 	jnum(j, "stable", r->stable);
 	jnum(j, "freed", r->freed);
 	jnum(j, "evicted", r->evicted);
-	jtrim(j);
-	jput(j, "},");
+	jclose(j);
 }
 
 static void
@@ -118,17 +129,16 @@ jrequests(struct json *j, const struct sc_node *n)
 	jnum(j, "repeats", s->repeats);
 	jnum(j, "busy", s->busy);
 	jnum(j, "too_large", s->too_large);
-	jput(j, "\"pending\":{");
+	jopen(j, "pending");
 	jnum(j, "count", n->pend.count);
 	jnum(j, "peak", n->pend.peak);
 	jnum(j, "cap", n->pend.cap);
-	jtrim(j);
-	jput(j, "},\"holdback\":{");
+	jclose(j);
+	jopen(j, "holdback");
 	jnum(j, "count", n->hold.count);
 	jnum(j, "peak", n->hold.peak);
 	jnum(j, "cap", n->hold.cap);
-	jtrim(j);
-	jput(j, "},");
+	jclose(j);
 	if (n->coordinator)
 		jnum(j, "dedup_evicted", n->seq.evicted);
 }
@@ -143,15 +153,14 @@ jrejects(struct json *j, const struct sc_node *n)
 	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
 		total += n->st.auth[a];
 	jnum(j, "rejected", total);
-	jput(j, "\"rejected_by\":{");
+	jopen(j, "rejected_by");
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		jnum(j, sc_reject_name(r), n->st.rejected[r]);
 	jnum(j, "unexpected", n->st.unexpected);
 	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
 		jnum(j, sc_auth_result_name(a), n->st.auth[a]);
 	jnum(j, "rate_limited", n->st.rate_limited);
-	jtrim(j);
-	jput(j, "},");
+	jclose(j);
 }
 
 int
@@ -159,13 +168,15 @@ sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
 {
 	struct json j = { buf, len, 0, 0 };
 	char digest[33];
+	/* Highest id known to exist: stamped, or heard of. */
+	uint64_t highest = n->coordinator ? sc_seq_highest(&n->seq) :
+	    sc_gap_known(&n->gaps);
 
 	sc_applog_digest(&n->log, digest);
 	jput(&j, "{\"id\":%u,\"role\":\"%s\",", n->id,
 	    n->coordinator ? "coordinator" : "member");
 	jnum(&j, "applied", n->log.count);
-	jnum(&j, "highest", n->coordinator ? sc_seq_highest(&n->seq) :
-	    sc_gap_known(&n->gaps));
+	jnum(&j, "highest", highest);
 	jput(&j, "\"digest\":\"%s\",", digest);
 	jcounts(&j, "in", n->st.in);
 	jcounts(&j, "out", n->st.out);
@@ -176,27 +187,26 @@ sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
 	jrequests(&j, n);
 	if (n->coordinator)
 		jstore(&j, n);
-	jput(&j, "\"catchup\":{");
-	jnum(&j, "behind", (n->coordinator ? sc_seq_highest(&n->seq) :
-	    sc_gap_known(&n->gaps)) - n->log.count);
+	jopen(&j, "catchup");
+	jnum(&j, "behind", highest - n->log.count);
 	jnum(&j, "recovered_from_file", n->recovered);
 	jnum(&j, "served_from_log", n->served_from_log);
-	jtrim(&j);
-	jput(&j, "},\"log_file\":{");
+	jclose(&j);
+	jopen(&j, "log_file");
 	jput(&j, "\"path\":\"%s\",", n->file.fd == -1 ? "" : n->file.path);
 	jnum(&j, "bytes", n->file.size);
 	jnum(&j, "fsyncs", n->file.syncs);
 	jnum(&j, "cut_at_start", n->file.cut_bytes);
-	jtrim(&j);
-	jput(&j, "},");
-	jput(&j, "\"faults\":{");
+	jclose(&j);
+	jopen(&j, "faults");
 	jfaults(&j, &n->fault.n, SC_IN);
 	jfaults(&j, &n->fault.n, SC_OUT);
-	jtrim(&j);
-	jput(&j, "},\"socket\":{");
+	jclose(&j);
+	jopen(&j, "socket");
 	jnum(&j, "rcvbuf", (uint64_t)n->rcvbuf);
 	jnum(&j, "sndbuf", (uint64_t)n->sndbuf);
+	jclose(&j);
 	jtrim(&j);
-	jput(&j, "}}");
+	jput(&j, "}");
 	return j.bad ? -1 : (int)j.used;
 }

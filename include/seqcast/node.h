@@ -65,6 +65,7 @@ struct sc_batch {
 struct sc_delayed {
 	int64_t when;             /* release time */
 	int dir;                  /* SC_IN or SC_OUT */
+	int type;                 /* message type */
 	int held;                 /* reorder: release after the next one */
 	int to_group;
 	struct sockaddr_in addr;  /* from (in) or to (out) */
@@ -143,7 +144,6 @@ struct sc_node {
 
 	int64_t next_heartbeat;
 	int64_t next_report;
-	uint64_t reported;        /* applied id in our last report */
 	int64_t fwd_retry_us;
 	int64_t fwd_rtt_us;       /* smoothed forward -> apply time */
 	int64_t retx_window_us;
