@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "seqcast/applog.h"
+#include "seqcast/bytes.h"
 
 #define DIGEST_LEN 16
 
@@ -58,13 +59,6 @@ applog_reserve(struct sc_applog *l, uint32_t len)
 	return 0;
 }
 
-static void
-put_be(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 int
 sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
     uint64_t req, const uint8_t *value, uint32_t len)
@@ -87,8 +81,8 @@ sc_applog_append(struct sc_applog *l, uint64_t id, uint64_t client,
 	l->arena_len += len;
 digest:
 	l->count++;
-	put_be(head, id, 8);
-	put_be(head + 8, len, 4);
+	sc_put_be64(head, id);
+	sc_put_be32(head + 8, len);
 	crypto_generichash_update(&l->digest, head, sizeof(head));
 	crypto_generichash_update(&l->digest, value, len);
 	return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "seqcast/auth.h"
+#include "seqcast/bytes.h"
 #include "seqcast/wire.h"
 
 void
@@ -85,23 +86,6 @@ sc_auth_generate(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-put64be(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-get64be(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 long
 sc_auth_seal(struct sc_auth *a, uint8_t *buf, size_t len, size_t cap,
     int64_t now_us)
@@ -116,7 +100,7 @@ sc_auth_seal(struct sc_auth *a, uint8_t *buf, size_t len, size_t cap,
 	    a->counter + 1;
 	a->counter = c;
 	buf[7] |= SC_FLAG_MAC;      /* low byte of the big-endian flags */
-	put64be(buf + len, c);
+	sc_put_be64(buf + len, c);
 	crypto_auth(buf + len + 8, buf, len + 8, a->key);
 	return (long)(len + SC_AUTH_TRAILER);
 }
@@ -174,9 +158,8 @@ sc_auth_open(struct sc_auth *a, const uint8_t *buf, size_t len,
 	body = len - SC_AUTH_TRAILER;
 	if (crypto_auth_verify(buf + body + 8, buf, body + 8, a->key) != 0)
 		return SC_AUTH_BAD;
-	c = get64be(buf + body);
-	sender = (uint32_t)buf[12] << 24 | (uint32_t)buf[13] << 16 |
-	    (uint32_t)buf[14] << 8 | buf[15];
+	c = sc_get_be64(buf + body);
+	sender = sc_get_be32(buf + 12);
 	if (sender < SC_SERVERS_MAX) {
 		if (replay_check(&a->peer[sender], c) == -1)
 			return SC_AUTH_REPLAY;

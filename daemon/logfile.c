@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "seqcast/bytes.h"
 #include "seqcast/logfile.h"
 #include "seqcast/wire.h"
 
@@ -41,33 +42,6 @@ sc_crc32c(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static int
 all_zero(const uint8_t *p, uint64_t n)
 {
@@ -94,13 +68,13 @@ sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
 		 * (after a power failure) zeroed blocks: cut them. */
 		if (rem < SC_LOGREC_HEAD || all_zero(h, rem))
 			break;
-		if (get32(h) != SC_LOGREC_MAGIC ||
-		    get32(h + 36) != sc_crc32c(0, h, 36)) {
+		if (sc_get_le32(h) != SC_LOGREC_MAGIC ||
+		    sc_get_le32(h + 36) != sc_crc32c(0, h, 36)) {
 			*bad = off;
 			*why = "bad record header";
 			break;
 		}
-		len = get32(h + 4);
+		len = sc_get_le32(h + 4);
 		if (len > SC_VALUE_MAX) {
 			*bad = off;
 			*why = "record length out of range";
@@ -108,19 +82,19 @@ sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
 		}
 		if (rem < SC_LOGREC_HEAD + (uint64_t)len)
 			break;                      /* torn: body cut short */
-		if (get32(h + 32) != sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
+		if (sc_get_le32(h + 32) != sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
 			if (rem == SC_LOGREC_HEAD + (uint64_t)len)
 				break;              /* torn: last body */
 			*bad = off;
 			*why = "record checksum mismatch";
 			break;
 		}
-		if (get64(h + 8) != expect) {
+		if (sc_get_le64(h + 8) != expect) {
 			*bad = off;
 			*why = "record id out of sequence";
 			break;
 		}
-		if (fn != NULL && fn(ctx, expect, get64(h + 16), get64(h + 24),
+		if (fn != NULL && fn(ctx, expect, sc_get_le64(h + 16), sc_get_le64(h + 24),
 		    h + SC_LOGREC_HEAD, len, off) == -1) {
 			*bad = off;
 			*why = "cannot load record";
@@ -309,13 +283,13 @@ sc_logfile_append(struct sc_logfile *f, uint64_t id, uint64_t client,
 	    sc_logfile_write(f) == -1)
 		return -1;
 	h = f->buf + f->buf_len;
-	put32(h, SC_LOGREC_MAGIC);
-	put32(h + 4, len);
-	put64(h + 8, id);
-	put64(h + 16, client);
-	put64(h + 24, req);
-	put32(h + 32, sc_crc32c(0, value, len));
-	put32(h + 36, sc_crc32c(0, h, 36));
+	sc_put_le32(h, SC_LOGREC_MAGIC);
+	sc_put_le32(h + 4, len);
+	sc_put_le64(h + 8, id);
+	sc_put_le64(h + 16, client);
+	sc_put_le64(h + 24, req);
+	sc_put_le32(h + 32, sc_crc32c(0, value, len));
+	sc_put_le32(h + 36, sc_crc32c(0, h, 36));
 	memcpy(h + SC_LOGREC_HEAD, value, len);
 	f->buf_len += SC_LOGREC_HEAD + len;
 	f->size += SC_LOGREC_HEAD + len;
@@ -353,16 +327,16 @@ sc_logfile_read(struct sc_logfile *f, uint64_t offset, uint64_t *id,
 	    sc_logfile_write(f) == -1)
 		return -1;
 	if (pread(f->fd, h, sizeof(h), (off_t)offset) != (ssize_t)sizeof(h) ||
-	    get32(h) != SC_LOGREC_MAGIC || get32(h + 36) != sc_crc32c(0, h, 36))
+	    sc_get_le32(h) != SC_LOGREC_MAGIC || sc_get_le32(h + 36) != sc_crc32c(0, h, 36))
 		return -1;
-	n = get32(h + 4);
+	n = sc_get_le32(h + 4);
 	if (n > SC_VALUE_MAX || pread(f->fd, buf, n, (off_t)(offset +
-	    SC_LOGREC_HEAD)) != (ssize_t)n || get32(h + 32) !=
+	    SC_LOGREC_HEAD)) != (ssize_t)n || sc_get_le32(h + 32) !=
 	    sc_crc32c(0, buf, n))
 		return -1;
-	*id = get64(h + 8);
-	*client = get64(h + 16);
-	*req = get64(h + 24);
+	*id = sc_get_le64(h + 8);
+	*client = sc_get_le64(h + 16);
+	*req = sc_get_le64(h + 24);
 	*len = n;
 	return 0;
 }
@@ -403,16 +377,16 @@ sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
 		if (chunk_load(f, off, SC_LOGREC_HEAD) == -1)
 			return -1;
 		h = f->chunk + (off - f->chunk_off);
-		n = get32(h + 4);
-		if (get32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
-		    get64(h + 8) != at)
+		n = sc_get_le32(h + 4);
+		if (sc_get_le32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
+		    sc_get_le64(h + 8) != at)
 			return -1;
 		if (at == id) {
 			if (chunk_load(f, off, SC_LOGREC_HEAD + n) == -1)
 				return -1;
 			h = f->chunk + (off - f->chunk_off);
-			*client = get64(h + 16);
-			*req = get64(h + 24);
+			*client = sc_get_le64(h + 16);
+			*req = sc_get_le64(h + 24);
 			*value = h + SC_LOGREC_HEAD;
 			*len = n;
 			return 0;

@@ -23,6 +23,7 @@
 
 #include <tpl.h>
 
+#include "seqcast/bytes.h"
 #include "seqcast/wire.h"
 
 /* Defined by libtpl; tpl.h 1.6.1 does not declare it. */
@@ -186,58 +187,33 @@ type_valid(int type)
 	return type > 0 && type < SC_TYPE_COUNT;
 }
 
-/* ---- byte order ---- */
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[1] << 8 | p[0];
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 /* ---- header ---- */
 
 static void
 header_get(const uint8_t *p, struct sc_header *h)
 {
-	h->magic = get_be32(p);
+	h->magic = sc_get_be32(p);
 	h->version = p[4];
 	h->type = p[5];
 	h->flags = (uint16_t)(p[6] << 8 | p[7]);
-	h->cluster = get_be32(p + 8);
-	h->sender = get_be32(p + 12);
-	h->epoch = get_be32(p + 16);
-	h->body_len = get_be32(p + 20);
+	h->cluster = sc_get_be32(p + 8);
+	h->sender = sc_get_be32(p + 12);
+	h->epoch = sc_get_be32(p + 16);
+	h->body_len = sc_get_be32(p + 20);
 }
 
 static void
 header_put(uint8_t *p, const struct sc_header *h, uint32_t body_len)
 {
-	put_be32(p, SC_MAGIC);
+	sc_put_be32(p, SC_MAGIC);
 	p[4] = SC_VERSION;
 	p[5] = h->type;
 	p[6] = h->flags >> 8;
 	p[7] = h->flags & 0xff;
-	put_be32(p + 8, h->cluster);
-	put_be32(p + 12, h->sender);
-	put_be32(p + 16, h->epoch);
-	put_be32(p + 20, body_len);
+	sc_put_be32(p + 8, h->cluster);
+	sc_put_be32(p + 12, h->sender);
+	sc_put_be32(p + 16, h->epoch);
+	sc_put_be32(p + 20, body_len);
 }
 
 /* Checks that need no context: size, magic, version, type. */
@@ -563,7 +539,7 @@ take32(struct cursor *c, uint32_t *v)
 
 	if (take(c, 4, &q) == -1)
 		return -1;
-	*v = c->big ? get_be32(q) : get_le32(q);
+	*v = c->big ? sc_get_be32(q) : sc_get_le32(q);
 	return 0;
 }
 
