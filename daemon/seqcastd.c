@@ -22,6 +22,7 @@
 #include "seqcast/auth.h"
 #include "seqcast/config.h"
 #include "seqcast/log.h"
+#include "seqcast/net.h"
 #include "seqcast/node.h"
 #include "seqcast/wire.h"
 
@@ -146,70 +147,36 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void
-set_bufsize(int fd, int opt, int force, int *got)
-{
-	int want = SOCKBUF;
-	socklen_t len = sizeof(*got);
-
-	/* As root, the *FORCE variant passes the rmem_max/wmem_max limits. */
-	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof(want)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
-	if (getsockopt(fd, SOL_SOCKET, opt, got, &len) == -1)
-		*got = 0;
-}
-
 static int
 open_unicast(struct shell *s, const struct sc_server_conf *me,
     struct in_addr ifaddr)
 {
-	unsigned char ttl = (unsigned char)s->conf.ttl, loop = 1;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), saved;
 
 	if (fd == -1)
 		return -1;
 	if (bind(fd, (const struct sockaddr *)&me->listen,
 	    sizeof(me->listen)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr,
-	    sizeof(ifaddr)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
-	    sizeof(ttl)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
-	    sizeof(loop)) == -1) {
+	    sc_net_mcast_sender(fd, ifaddr, s->conf.ttl) == -1) {
+		saved = errno;
 		close(fd);
+		errno = saved;
 		return -1;
 	}
-	set_bufsize(fd, SO_RCVBUF, SO_RCVBUFFORCE, &s->node.rcvbuf);
-	set_bufsize(fd, SO_SNDBUF, SO_SNDBUFFORCE, &s->node.sndbuf);
+	s->node.rcvbuf = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
+	s->node.sndbuf = sc_net_bufsize(fd, SO_SNDBUF, SOCKBUF);
 	return fd;
 }
 
 static int
 open_group(struct shell *s, struct in_addr ifaddr)
 {
-	struct ip_mreqn mreq;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1,
-	    zero = 0, got;
+	int fd = sc_net_group_socket(&s->conf.group, ifaddr, SOCK_NONBLOCK);
+	int got;
 
 	if (fd == -1)
 		return -1;
-	memset(&mreq, 0, sizeof(mreq));
-	mreq.imr_multiaddr = s->conf.group.sin_addr;
-	mreq.imr_address = ifaddr;
-	/* Several servers on one host share the group port; binding to the
-	 * group address keeps other groups' traffic on that port out, and
-	 * IP_MULTICAST_ALL=0 keeps out groups other sockets joined. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	    -1 || bind(fd, (const struct sockaddr *)&s->conf.group,
-	    sizeof(s->conf.group)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
-	    sizeof(mreq)) == -1) {
-		close(fd);
-		return -1;
-	}
-	(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
-	    sizeof(zero));
-	set_bufsize(fd, SO_RCVBUF, SO_RCVBUFFORCE, &got);
+	got = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
 	if (got < s->node.rcvbuf || s->node.rcvbuf == 0)
 		s->node.rcvbuf = got;
 	return fd;

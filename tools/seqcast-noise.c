@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "seqcast/config.h"
+#include "seqcast/net.h"
 #include "seqcast/wire.h"
 
 static uint64_t rng = 88172645463325252ULL;
@@ -108,24 +109,13 @@ replay(const struct sockaddr_in *group, struct in_addr ifaddr, long k,
 {
 	static uint8_t bufs[64][SC_RECV_MAX];
 	ssize_t lens[64];
-	struct ip_mreqn mreq;
 	struct timeval tv = { (time_t)seconds, 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-	unsigned char ttl = 1;
+	int fd = sc_net_group_socket(group, ifaddr, 0);
 	long got = 0;
 
 	if (k > 64)
 		k = 64;
-	memset(&mreq, 0, sizeof(mreq));
-	mreq.imr_multiaddr = group->sin_addr;
-	mreq.imr_address = ifaddr;
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(fd, (const struct sockaddr *)group,
-	    sizeof(*group)) == -1 || setsockopt(fd, IPPROTO_IP,
-	    IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr,
-	    sizeof(ifaddr)) == -1 || setsockopt(fd, IPPROTO_IP,
-	    IP_MULTICAST_TTL, &ttl, sizeof(ttl)) == -1 ||
+	if (fd == -1 || sc_net_mcast_sender(fd, ifaddr, 1) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
 		perror("seqcast-noise: group");
 		return 1;
@@ -168,7 +158,6 @@ main(int argc, char **argv)
 	double seconds = 10;
 	uint32_t cluster = 1;
 	int ch, any = 0, have_to = 0, fd;
-	unsigned char ttl = 1;
 	uint8_t buf[SC_RECV_MAX];
 	struct timespec t0, t;
 	long sent = 0, replays = 0;
@@ -201,9 +190,7 @@ main(int argc, char **argv)
 	if (replays > 0)
 		return replay(&to, ifaddr, replays, seconds);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
-	    sizeof(ttl)) == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
-	    &ifaddr, sizeof(ifaddr)) == -1) {
+	if (fd == -1 || sc_net_mcast_sender(fd, ifaddr, 1) == -1) {
 		perror("seqcast-noise: socket");
 		return 1;
 	}

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "seqcast/config.h"
+#include "seqcast/net.h"
 
 #define RECV_MAX     32
 #define BATCH_MAX    1024
@@ -217,58 +218,32 @@ parse_args(int argc, char **argv, struct rb_opts *o)
 /* ------------------------------------------------------------------ */
 /* sockets */
 
-static void
-big_buffer(int fd, int opt, int force)
-{
-	int want = SOCKBUF;
-
-	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof(want)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
-}
-
 /* A group socket as seqcastd opens it; -1 on failure (reported). */
 static int
 open_receiver(const struct rb_opts *o)
 {
-	struct ip_mreqn mreq;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1,
-	    zero = 0;
+	int fd = sc_net_group_socket(&o->group, o->ifaddr, SOCK_NONBLOCK);
 
-	memset(&mreq, 0, sizeof(mreq));
-	mreq.imr_multiaddr = o->group.sin_addr;
-	mreq.imr_address = o->ifaddr;
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(fd, (const struct sockaddr *)&o->group,
-	    sizeof(o->group)) == -1 || setsockopt(fd, IPPROTO_IP,
-	    IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) == -1) {
+	if (fd == -1) {
 		perror("seqcast-rawbench: receiver socket");
-		if (fd != -1)
-			close(fd);
 		return -1;
 	}
-	(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
-	    sizeof(zero));
-	big_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	(void)sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
 	return fd;
 }
 
 static int
 open_sender(const struct rb_opts *o)
 {
-	unsigned char ttl = 1, loop = 1;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
-	if (fd == -1 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
-	    &o->ifaddr, sizeof(o->ifaddr)) == -1 || setsockopt(fd,
-	    IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
-	    sizeof(loop)) == -1) {
+	if (fd == -1 || sc_net_mcast_sender(fd, o->ifaddr, 1) == -1) {
 		perror("seqcast-rawbench: sender socket");
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	big_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	(void)sc_net_bufsize(fd, SO_SNDBUF, SOCKBUF);
 	return fd;
 }
 

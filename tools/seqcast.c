@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "seqcast/auth.h"
+#include "seqcast/net.h"
 #include "seqcast/wire.h"
 
 enum { RC_OK = 0, RC_FAIL = 1, RC_USAGE = 2, RC_HELP = 3 };
@@ -647,14 +648,6 @@ static int report_refused(const struct opts *o)
 	return RC_FAIL;
 }
 
-static void set_rcvbuf(int fd)
-{
-	int size = RCVBUF_BYTES;
-	/* FORCE ignores rmem_max but needs CAP_NET_ADMIN: best effort. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-}
-
 static void conn_free(struct conn *c)
 {
 	if (!c)
@@ -680,7 +673,7 @@ static int conn_open(const struct opts *o, struct conn **out)
 		conn_free(c);
 		return RC_FAIL;
 	}
-	set_rcvbuf(c->fd);
+	(void)sc_net_bufsize(c->fd, SO_RCVBUF, RCVBUF_BYTES);
 	*out = c;
 	return RC_OK;
 }
