@@ -10,18 +10,7 @@
 #
 # Root only (skips otherwise); does not use lib.sh's unshare path.
 
-if [ "$(id -u)" != 0 ]; then
-	echo "  skipped: needs root (network namespaces)"
-	exit 0
-fi
-if ! ip netns list >/dev/null 2>&1; then
-	echo "  skipped: 'ip netns' does not work here"
-	exit 0
-fi
-if ! command -v nft >/dev/null 2>&1; then
-	echo "  skipped: no nft (nftables; tools/install-deps installs it)"
-	exit 0
-fi
+. tests/e2e/netlab_skip.sh
 
 BUILD=${BUILD:-build}
 ENTRIES=${ENTRIES:-5000}

@@ -11,18 +11,7 @@
 # Root only (skips otherwise). It does not use lib.sh's unshare path:
 # netlab makes its own namespaces, with a prefix of this test's own.
 
-if [ "$(id -u)" != 0 ]; then
-	echo "  skipped: needs root (network namespaces, nftables)"
-	exit 0
-fi
-if ! ip netns list >/dev/null 2>&1; then
-	echo "  skipped: 'ip netns' does not work here"
-	exit 0
-fi
-if ! command -v nft >/dev/null 2>&1; then
-	echo "  skipped: no nft (nftables; tools/install-deps installs it)"
-	exit 0
-fi
+. tests/e2e/netlab_skip.sh
 
 BUILD=${BUILD:-build}
 ENTRIES=${ENTRIES:-20000}
