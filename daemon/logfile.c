@@ -82,7 +82,8 @@ sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
 		}
 		if (rem < SC_LOGREC_HEAD + (uint64_t)len)
 			break;                      /* torn: body cut short */
-		if (sc_get_le32(h + 32) != sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
+		if (sc_get_le32(h + 32) !=
+		    sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
 			if (rem == SC_LOGREC_HEAD + (uint64_t)len)
 				break;              /* torn: last body */
 			*bad = off;
@@ -94,8 +95,8 @@ sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
 			*why = "record id out of sequence";
 			break;
 		}
-		if (fn != NULL && fn(ctx, expect, sc_get_le64(h + 16), sc_get_le64(h + 24),
-		    h + SC_LOGREC_HEAD, len, off) == -1) {
+		if (fn != NULL && fn(ctx, expect, sc_get_le64(h + 16),
+		    sc_get_le64(h + 24), h + SC_LOGREC_HEAD, len, off) == -1) {
 			*bad = off;
 			*why = "cannot load record";
 			break;
@@ -312,32 +313,6 @@ sc_logfile_sync(struct sc_logfile *f)
 		return -1;
 	f->synced = f->size;
 	f->syncs++;
-	return 0;
-}
-
-int
-sc_logfile_read(struct sc_logfile *f, uint64_t offset, uint64_t *id,
-    uint64_t *client, uint64_t *req, uint8_t *buf, uint32_t *len)
-{
-	uint8_t h[SC_LOGREC_HEAD];
-	uint32_t n;
-
-	/* Records still in the buffer are not in the file yet. */
-	if (offset + SC_LOGREC_HEAD > f->size - f->buf_len &&
-	    sc_logfile_write(f) == -1)
-		return -1;
-	if (pread(f->fd, h, sizeof(h), (off_t)offset) != (ssize_t)sizeof(h) ||
-	    sc_get_le32(h) != SC_LOGREC_MAGIC || sc_get_le32(h + 36) != sc_crc32c(0, h, 36))
-		return -1;
-	n = sc_get_le32(h + 4);
-	if (n > SC_VALUE_MAX || pread(f->fd, buf, n, (off_t)(offset +
-	    SC_LOGREC_HEAD)) != (ssize_t)n || sc_get_le32(h + 32) !=
-	    sc_crc32c(0, buf, n))
-		return -1;
-	*id = sc_get_le64(h + 8);
-	*client = sc_get_le64(h + 16);
-	*req = sc_get_le64(h + 24);
-	*len = n;
 	return 0;
 }
 

@@ -147,8 +147,9 @@ test_roundtrip_and_read(void **state)
 	struct sc_logfile f;
 	struct seen s = { 0, 0 };
 	char err[512];
-	uint8_t buf[SC_VALUE_MAX], v[64];
-	uint64_t id, client, req;
+	const uint8_t *buf;
+	uint8_t v[64];
+	uint64_t client, req;
 	uint32_t len, n;
 
 	(void)state;
@@ -157,10 +158,10 @@ test_roundtrip_and_read(void **state)
 	    sizeof(err)), 0);
 	assert_int_equal(s.count, NREC);
 	for (uint64_t k = 1; k <= NREC; k++) {
-		assert_int_equal(sc_logfile_read(&f, offsets[k - 1], &id,
-		    &client, &req, buf, &len), 0);
+		assert_int_equal(sc_logfile_get(&f, k, &client, &req, &buf,
+		    &len), 0);
 		value_of(k, v, &n);
-		assert_int_equal(id, k);
+		assert_int_equal(client, 1000 + k);
 		assert_int_equal(len, n);
 		assert_memory_equal(buf, v, n);
 	}
@@ -168,9 +169,9 @@ test_roundtrip_and_read(void **state)
 	value_of(NREC + 1, v, &n);
 	assert_true(sc_logfile_append(&f, NREC + 1, 1, 2, v, n) ==
 	    (int64_t)image_len);
-	assert_int_equal(sc_logfile_read(&f, image_len, &id, &client, &req,
-	    buf, &len), 0);
-	assert_int_equal(id, NREC + 1);
+	assert_int_equal(sc_logfile_get(&f, NREC + 1, &client, &req, &buf,
+	    &len), 0);
+	assert_int_equal(req, 2);
 	sc_logfile_close(&f);
 }
 

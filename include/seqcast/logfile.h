@@ -77,10 +77,6 @@ int sc_logfile_write(struct sc_logfile *f);
 int sc_logfile_sync(struct sc_logfile *f);
 /* Is there anything written or buffered that is not yet durable? */
 int sc_logfile_dirty(const struct sc_logfile *f);
-/* Read the record at offset (value into buf, capacity SC_VALUE_MAX). */
-int sc_logfile_read(struct sc_logfile *f, uint64_t offset, uint64_t *id,
-    uint64_t *client, uint64_t *req, uint8_t *buf, uint32_t *len);
-
 /* Read back the record with this id (1 <= id <= last_id). The value
  * points into the file's read buffer: valid until the next call. */
 int sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
