@@ -99,10 +99,73 @@ gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now)
 	r->first = first;
 	r->last = last;
 	r->tries = 0;
+	r->asked = 0;
+	r->sampled = 0;
 	if (g->conf.delay_max_us > 0)
 		delay = (int64_t)sc_rand_below(&g->rng,
 		    (uint64_t)g->conf.delay_max_us + 1);
 	gap_set_due(g, r, now + delay);
+}
+
+/* How long an answer to a NACK takes, as TCP's retransmission timer:
+ * smoothed repair time + 4 x its deviation, within [retry_min,
+ * backoff_max]; retry_us until the first measurement. */
+static int64_t
+gap_interval(const struct sc_gaps *g)
+{
+	int64_t t;
+
+	if (g->srtt == 0)
+		return g->conf.retry_us;
+	t = g->srtt + 4 * g->rttvar;
+	if (t < g->conf.retry_min_us)
+		t = g->conf.retry_min_us;
+	if (g->conf.backoff_max_us > 0 && t > g->conf.backoff_max_us)
+		t = g->conf.backoff_max_us;
+	return t;
+}
+
+/* An answer to a range asked for once (Karn: a repeated NACK makes the
+ * time ambiguous) arrived: one sample per NACK. */
+static void
+gap_sample(struct sc_gaps *g, struct sc_gap_range *r, int64_t now)
+{
+	int64_t rtt, d;
+
+	if (r->tries != 1 || r->sampled || now < r->asked)
+		return;
+	r->sampled = 1;
+	rtt = now - r->asked;
+	if (rtt == 0)
+		rtt = 1;
+	if (g->srtt == 0) {
+		g->srtt = rtt;
+		g->rttvar = rtt / 2;
+	} else {
+		d = g->srtt > rtt ? g->srtt - rtt : rtt - g->srtt;
+		g->rttvar = (3 * g->rttvar + d) / 4;
+		g->srtt = (7 * g->srtt + rtt) / 8;
+	}
+	g->rtt_samples++;
+}
+
+/* An answer to the NACK sent at `asked` arrived: every range asked for
+ * before it that is still missing lost its answer: ask again now. Once
+ * per NACK. */
+static void
+gap_hurry(struct sc_gaps *g, int64_t asked, int64_t now)
+{
+	if (asked <= g->hurried)
+		return;
+	g->hurried = asked;
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct sc_gap_range *r = &g->r[i];
+
+		if (r->tries > 0 && r->asked < asked && r->due > now) {
+			gap_set_due(g, r, now);
+			g->hurries++;
+		}
+	}
 }
 
 static void
@@ -110,8 +173,10 @@ gap_progress(struct sc_gaps *g, struct sc_gap_range *r, int64_t now)
 {
 	/* A retransmission is arriving: ask for the rest soon rather than
 	 * after the full backoff, but not at once (more may be in flight). */
-	if (r->tries > 0 && r->due > now + g->conf.retry_us)
-		gap_set_due(g, r, now + g->conf.retry_us);
+	int64_t t = gap_interval(g);
+
+	if (r->tries > 0 && r->due > now + t)
+		gap_set_due(g, r, now + t);
 }
 
 void
@@ -130,6 +195,9 @@ sc_gap_seen(struct sc_gaps *g, uint64_t id, int64_t now)
 	if (i == g->n || g->r[i].first > id)
 		return;                 /* not missing: nothing to do */
 	r = &g->r[i];
+	gap_sample(g, r, now);
+	if (r->tries > 0)
+		gap_hurry(g, r->asked, now);
 	if (r->first == r->last) {
 		if (r->tries == 0)
 			g->suppressed++;
@@ -209,8 +277,11 @@ sc_gap_applied(struct sc_gaps *g, uint64_t applied)
 static int64_t
 gap_backoff(struct sc_gaps *g, uint32_t tries)
 {
-	int64_t t = g->conf.retry_us > 0 ? g->conf.retry_us : 1000;
+	int64_t t = gap_interval(g);
 	uint32_t i;
+
+	if (t <= 0)
+		t = 1000;
 
 	for (i = 1; i < tries && t < g->conf.backoff_max_us; i++)
 		t *= 2;
@@ -236,6 +307,8 @@ sc_gap_due(struct sc_gaps *g, int64_t now, struct sc_gap_ask *out,
 				out[k].last = r->first + max_span - 1;
 			k++;
 			r->tries++;
+			r->asked = now;
+			r->sampled = 0;
 			r->due = now + gap_backoff(g, r->tries);
 		}
 		if (r->due < next_due)

@@ -40,6 +40,10 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	gc.retry_us = ms_to_us(c->retx_window_ms) * 2;
 	if (gc.retry_us < 3000)
 		gc.retry_us = 3000;
+	/* Once answers are timed, repeat after the measured repair time,
+	 * but never inside the coordinator's retx window (a repeat there
+	 * could find the id just multicast and be skipped). */
+	gc.retry_min_us = ms_to_us(c->retx_window_ms) + 250;
 	gc.backoff_max_us = ms_to_us(c->nack_backoff_max_ms);
 	if (gc.backoff_max_us < gc.retry_us)
 		gc.backoff_max_us = gc.retry_us;

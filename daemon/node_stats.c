@@ -103,6 +103,9 @@ jrecovery(struct json *j, const struct sc_node *n)
 	jnum(j, "nacks_sent", s->nacks_sent);
 	jnum(j, "nacks_received", s->nacks_received);
 	jnum(j, "nacks_suppressed", n->gaps.suppressed);
+	jnum(j, "nacks_hurried", n->gaps.hurries);
+	jnum(j, "repair_srtt_us", (uint64_t)n->gaps.srtt);
+	jnum(j, "repair_rttvar_us", (uint64_t)n->gaps.rttvar);
 	jnum(j, "retransmissions", s->retx_unicast + s->retx_multicast +
 	    s->retx_local);
 	jnum(j, "retx_unicast", s->retx_unicast);

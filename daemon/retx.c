@@ -93,6 +93,7 @@ sc_retx_put(struct sc_retx *r, uint64_t id, uint64_t client, uint64_t req,
 	s->last_ask = INT64_MIN;
 	s->last_mcast = INT64_MIN;
 	s->last_asker = UINT32_MAX;
+	s->mcast_by[0] = s->mcast_by[1] = UINT32_MAX;
 	r->high = id;
 	r->bytes += len + RETX_OVERHEAD;
 	/* Over the cap: the oldest go even if not everyone has them. Never
@@ -151,11 +152,16 @@ sc_retx_route(struct sc_retx *r, uint64_t id, uint32_t asker, int64_t now,
 	if (id < r->low || id > r->high)
 		return SC_ROUTE_SKIP;
 	s = retx_slot(r, id);
-	if (s->last_mcast != INT64_MIN && now - s->last_mcast < window)
-		return SC_ROUTE_SKIP;
+	if (s->last_mcast != INT64_MIN && now - s->last_mcast < window) {
+		if (asker != s->mcast_by[0] && asker != s->mcast_by[1])
+			return SC_ROUTE_SKIP;
+		return SC_ROUTE_UNICAST;
+	}
 	if (s->last_ask != INT64_MIN && now - s->last_ask < window &&
 	    s->last_asker != asker) {
 		s->last_mcast = now;
+		s->mcast_by[0] = s->last_asker;
+		s->mcast_by[1] = asker;
 		return SC_ROUTE_MULTICAST;
 	}
 	s->last_ask = now;

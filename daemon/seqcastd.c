@@ -105,6 +105,11 @@ shell_drain(struct shell *s, int fd)
 				sc_warn("recvmmsg: %s", strerror(errno));
 			break;
 		}
+		/* One wakeup may take milliseconds under load: keep the
+		 * clock current (repair timing and retransmit windows are
+		 * sub-millisecond decisions). */
+		if (round > 0)
+			ev_now_update(s->loop);
 		for (i = 0; i < got; i++)
 			sc_node_receive(&s->node, shell_now(s), &from[i],
 			    s->bufs[i], msgs[i].msg_len);

@@ -652,6 +652,112 @@ test_progress(void **state)
 	sc_gap_free(&g);
 }
 
+/* Once a NACK's answer is timed (a range asked for once), the repeat
+ * interval follows it: srtt + 4 x rttvar, within [retry_min, backoff_max];
+ * an answer to a range asked twice is not timed (Karn). */
+static void
+test_repair_timer(void **state)
+{
+	struct sc_gap_conf c;
+	struct sc_gaps g;
+	struct sc_gap_ask ask[16];
+	int64_t t;
+
+	(void)state;
+	conf(&c, 21);
+	c.delay_max_us = 0;
+	c.retry_min_us = 500;
+	assert_int_equal(sc_gap_init(&g, &c, 0), 0);
+	sc_gap_seen(&g, 11, 0);                      /* [1,10] */
+	assert_int_equal(sc_gap_due(&g, 0, ask, 16, 0), 1);
+	/* no measurement yet: the first repeat after about RETRY */
+	assert_true(g.r[0].due >= RETRY - RETRY / 4);
+	sc_gap_seen(&g, 1, 2000);                    /* answered in 2 ms */
+	assert_true(g.srtt == 2000 && g.rttvar == 1000);
+	assert_true(g.rtt_samples == 1);
+	/* the rest of the range is now asked again within 6 ms, not 10 */
+	assert_true(g.r[0].due <= 2000 + 6000);
+	/* a second answer from the same NACK is not a new sample */
+	sc_gap_seen(&g, 2, 2500);
+	assert_true(g.rtt_samples == 1);
+	/* a new gap, asked once: repeated after 6 ms +-25% */
+	sc_gap_seen(&g, 21, 3000);                   /* [12,20] */
+	t = 3000;
+	assert_true(sc_gap_due(&g, t, ask, 16, 0) >= 1);
+	for (uint32_t i = 0; i < g.n; i++)
+		if (g.r[i].first == 12) {
+			assert_true(g.r[i].due >= t + 4500);
+			assert_true(g.r[i].due <= t + 7500);
+		}
+	/* asked twice, then answered: not timed */
+	for (uint32_t i = 0; i < g.n; i++)
+		if (g.r[i].first == 12) {
+			t = g.r[i].due;
+			assert_true(sc_gap_due(&g, t, ask, 16, 0) >= 1);
+			assert_int_equal(g.r[i].tries, 2);
+		}
+	sc_gap_seen(&g, 12, t + 50);
+	assert_true(g.rtt_samples == 1);
+	/* quick answers: the interval never goes below retry_min */
+	for (uint64_t id = 100; id < 4000; id += 10) {
+		sc_gap_seen(&g, id + 5, t);
+		assert_true(sc_gap_due(&g, t, ask, 16, 0) >= 1);
+		sc_gap_seen(&g, id + 1, t + 10);
+		sc_gap_applied(&g, id + 5);
+		t += 100;
+	}
+	assert_true(g.srtt < 100);
+	sc_gap_seen(&g, 5000, t);
+	assert_int_equal(sc_gap_due(&g, t, ask, 16, 0), 1);
+	assert_true(g.r[g.n - 1].due >= t + 500 - 500 / 4);
+	sc_gap_free(&g);
+}
+
+/* The coordinator answers NACKs in order: an answer to a later NACK
+ * while a range of an earlier one is still missing means the earlier
+ * answer was lost: that range is asked again at once. Ranges of the same
+ * NACK, or of a later one, are left to their timers. */
+static void
+test_hurry(void **state)
+{
+	struct sc_gap_conf c;
+	struct sc_gaps g;
+	struct sc_gap_ask ask[16];
+
+	(void)state;
+	conf(&c, 22);
+	c.delay_max_us = 0;
+	assert_int_equal(sc_gap_init(&g, &c, 0), 0);
+	sc_gap_seen(&g, 2, 0);                      /* A = [1,1] */
+	assert_int_equal(sc_gap_due(&g, 0, ask, 16, 0), 1);  /* NACK 1 */
+	sc_gap_seen(&g, 4, 100);                    /* B = [3,3] */
+	sc_gap_seen(&g, 6, 100);                    /* C = [5,5] */
+	assert_int_equal(sc_gap_due(&g, 100, ask, 16, 0), 2); /* NACK 2 */
+	sc_gap_seen(&g, 8, 200);                    /* D = [7,7] */
+	assert_int_equal(sc_gap_due(&g, 200, ask, 16, 0), 1); /* NACK 3 */
+	expect(&g, "1-1 3-3 5-5 7-7");
+	/* B's answer comes: C (same NACK) and D (later) wait, A is due */
+	sc_gap_seen(&g, 3, 500);
+	expect(&g, "1-1 5-5 7-7");
+	assert_true(sc_gap_next_due(&g) <= 500);
+	assert_int_equal(sc_gap_due(&g, 500, ask, 16, 0), 1);
+	assert_true(ask[0].first == 1 && ask[0].last == 1);
+	assert_true(g.hurries == 1);
+	/* D's answer comes (NACK 3): C of NACK 2 was lost too */
+	sc_gap_seen(&g, 7, 600);
+	assert_int_equal(sc_gap_due(&g, 600, ask, 16, 0), 1);
+	assert_true(ask[0].first == 5 && ask[0].last == 5);
+	/* A (asked again at 500, after NACK 3) is not hurried by it */
+	assert_true(g.hurries == 2);
+	assert_int_equal(sc_gap_due(&g, 600, ask, 16, 0), 0);
+	/* answers in order hurry nothing */
+	sc_gap_seen(&g, 1, 700);
+	sc_gap_seen(&g, 5, 800);
+	expect(&g, "");
+	assert_true(g.hurries == 2);
+	sc_gap_free(&g);
+}
+
 /* ------------------------------------------------ randomized vs model */
 
 #define MAXID 200000
@@ -982,6 +1088,8 @@ main(void)
 		cmocka_unit_test(test_max_span),
 		cmocka_unit_test(test_max_asks),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_repair_timer),
+		cmocka_unit_test(test_hurry),
 		cmocka_unit_test(test_random_exact),
 		cmocka_unit_test(test_random_small_table),
 		cmocka_unit_test(test_determinism),

@@ -392,10 +392,15 @@ test_route(void **state)
 	/* a second asker within the window: the loss is shared */
 	assert_int_equal(sc_retx_route(&r, 1, 2, 10300, W),
 	    SC_ROUTE_MULTICAST);
-	/* within the window after the multicast: skip, whoever asks */
+	/* within the window after the multicast: a third asker is skipped
+	 * (the multicast serves it), one of the two that caused it asks
+	 * again only if it lost that copy: unicast */
 	assert_int_equal(sc_retx_route(&r, 1, 3, 10400, W), SC_ROUTE_SKIP);
-	assert_int_equal(sc_retx_route(&r, 1, 1, 10500, W), SC_ROUTE_SKIP);
+	assert_int_equal(sc_retx_route(&r, 1, 0, 10450, W), SC_ROUTE_SKIP);
+	assert_int_equal(sc_retx_route(&r, 1, 1, 10500, W), SC_ROUTE_UNICAST);
 	assert_int_equal(sc_retx_route(&r, 1, 2, 10300 + W - 1, W),
+	    SC_ROUTE_UNICAST);
+	assert_int_equal(sc_retx_route(&r, 1, 3, 10300 + W - 1, W),
 	    SC_ROUTE_SKIP);
 	/* the window has passed: unicast again */
 	assert_int_equal(sc_retx_route(&r, 1, 3, 10300 + W, W),

@@ -8,7 +8,13 @@
  * Each range is first asked for after a random delay in [0, delay_max]
  * (so n receivers missing the same datagram do not all NACK at once and a
  * retransmission multicast for one can serve the rest), then again with
- * exponential backoff capped at backoff_max, jittered by +-25%.
+ * exponential backoff capped at backoff_max, jittered by +-25%. The
+ * repeat interval starts at retry_us and then follows the measured time
+ * from a NACK to its first answer (srtt + 4 x deviation, as TCP's timer).
+ * The coordinator answers NACKs in the order they come: when an answer to
+ * a NACK arrives while a range asked for in an earlier NACK is still
+ * missing, that earlier answer (or NACK) was lost, and the range is asked
+ * for again at once instead of after its timer.
  *
  * Pure: time is passed in (microseconds), randomness comes from a seed.
  */
@@ -20,12 +26,15 @@
 struct sc_gap_range {
 	uint64_t first, last;  /* inclusive */
 	int64_t due;           /* when to (re)ask, microseconds */
+	int64_t asked;         /* when it was last asked for */
 	uint32_t tries;        /* NACKs sent for it so far */
+	uint32_t sampled;      /* its answer was timed already */
 };
 
 struct sc_gap_conf {
 	int64_t delay_max_us;   /* random delay before the first NACK */
-	int64_t retry_us;       /* first repeat interval */
+	int64_t retry_us;       /* first repeat interval until measured */
+	int64_t retry_min_us;   /* the measured one's floor */
 	int64_t backoff_max_us; /* repeat interval cap */
 	uint32_t max_ranges;    /* table bound */
 	uint64_t seed;
@@ -41,6 +50,10 @@ struct sc_gaps {
 	uint64_t opened;        /* gaps seen */
 	uint64_t suppressed;    /* ranges filled before their first NACK */
 	uint64_t given_up;      /* ids dropped because the store had lost them */
+	int64_t srtt, rttvar;   /* NACK-to-repair time, smoothed (0: none) */
+	int64_t hurried;        /* NACK time whose answer last hurried others */
+	uint64_t hurries;       /* ranges asked again early (answer lost) */
+	uint64_t rtt_samples;
 };
 
 /* One range to put in a NACK. */

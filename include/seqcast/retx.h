@@ -11,8 +11,10 @@
  * unicast copy, so one receiver's loss costs the others nothing; when a
  * second server asks for the same entry within the window, the loss is
  * shared and one multicast serves them all (and whoever lost it too but has
- * not asked yet); a multicast already sent within the window is not sent
- * again.
+ * not asked yet); within the window after a multicast, a third server's
+ * NACK is skipped (it crossed the multicast, which serves it), but one of
+ * the two that caused it asks again only if it lost that copy too: it
+ * gets a unicast one.
  */
 #ifndef SEQCAST_RETX_H
 #define SEQCAST_RETX_H
@@ -30,6 +32,7 @@ struct sc_stored {
 	uint32_t last_asker;  /* server that last asked for it */
 	int64_t last_ask;     /* when (us); INT64_MIN never */
 	int64_t last_mcast;   /* last multicast retransmission (us) */
+	uint32_t mcast_by[2]; /* the two askers that caused it */
 };
 
 struct sc_retx {
