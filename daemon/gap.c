@@ -76,8 +76,27 @@ gap_remove_at(struct sc_gaps *g, uint32_t i)
 	g->n--;
 }
 
+/* How long an answer to a NACK takes, as TCP's retransmission timer:
+ * smoothed repair time + 4 x its deviation, within [retry_min,
+ * backoff_max]; retry_us until the first measurement. */
+static int64_t
+gap_interval(const struct sc_gaps *g)
+{
+	int64_t t;
+
+	if (g->srtt == 0)
+		return g->conf.retry_us;
+	t = g->srtt + 4 * g->rttvar;
+	if (t < g->conf.retry_min_us)
+		t = g->conf.retry_min_us;
+	if (g->conf.backoff_max_us > 0 && t > g->conf.backoff_max_us)
+		t = g->conf.backoff_max_us;
+	return t;
+}
+
 static void
-gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now)
+gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now,
+    int64_t wait)
 {
 	struct sc_gap_range *r;
 	int64_t delay = 0;
@@ -104,25 +123,7 @@ gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now)
 	if (g->conf.delay_max_us > 0)
 		delay = (int64_t)sc_rand_below(&g->rng,
 		    (uint64_t)g->conf.delay_max_us + 1);
-	gap_set_due(g, r, now + delay);
-}
-
-/* How long an answer to a NACK takes, as TCP's retransmission timer:
- * smoothed repair time + 4 x its deviation, within [retry_min,
- * backoff_max]; retry_us until the first measurement. */
-static int64_t
-gap_interval(const struct sc_gaps *g)
-{
-	int64_t t;
-
-	if (g->srtt == 0)
-		return g->conf.retry_us;
-	t = g->srtt + 4 * g->rttvar;
-	if (t < g->conf.retry_min_us)
-		t = g->conf.retry_min_us;
-	if (g->conf.backoff_max_us > 0 && t > g->conf.backoff_max_us)
-		t = g->conf.backoff_max_us;
-	return t;
+	gap_set_due(g, r, now + wait + delay);
 }
 
 /* An answer to a range asked for once (Karn: a repeated NACK makes the
@@ -187,7 +188,7 @@ sc_gap_seen(struct sc_gaps *g, uint64_t id, int64_t now)
 
 	if (id >= g->next) {
 		if (id > g->next)
-			gap_open(g, g->next, id - 1, now);
+			gap_open(g, g->next, id - 1, now, 0);
 		g->next = id + 1;
 		return;
 	}
@@ -196,7 +197,9 @@ sc_gap_seen(struct sc_gaps *g, uint64_t id, int64_t now)
 		return;                 /* not missing: nothing to do */
 	r = &g->r[i];
 	gap_sample(g, r, now);
-	if (r->tries > 0)
+	/* Only a range asked for once tells which NACK this answers (a
+	 * late answer to an earlier ask would look like one to the last). */
+	if (r->tries == 1)
 		gap_hurry(g, r->asked, now);
 	if (r->first == r->last) {
 		if (r->tries == 0)
@@ -224,7 +227,16 @@ void
 sc_gap_head(struct sc_gaps *g, uint64_t head, int64_t now)
 {
 	if (head >= g->next) {
-		gap_open(g, g->next, head, now);
+		gap_open(g, g->next, head, now, 0);
+		g->next = head + 1;
+	}
+}
+
+void
+sc_gap_hint(struct sc_gaps *g, uint64_t head, int64_t now)
+{
+	if (head >= g->next) {
+		gap_open(g, g->next, head, now, gap_interval(g));
 		g->next = head + 1;
 	}
 }

@@ -34,7 +34,9 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	n->retx_window_us = ms_to_us(c->retx_window_ms);
 
 	memset(&gc, 0, sizeof(gc));
-	gc.delay_max_us = ms_to_us(c->nack_delay_ms);
+	/* The coordinator repairs its own losses from its store at once:
+	 * the random delay only spreads NACKs of servers that share one. */
+	gc.delay_max_us = n->coordinator ? 0 : ms_to_us(c->nack_delay_ms);
 	/* Repeat no sooner than a retransmission can come back, and after
 	 * the window in which the coordinator suppresses repeat multicasts. */
 	gc.retry_us = ms_to_us(c->retx_window_ms) * 2;
@@ -482,7 +484,7 @@ handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 	/* A retransmission carries the coordinator's head: it may reveal a
 	 * lost tail as well as a heartbeat would. */
 	if (m->h.type == SC_RETX)
-		sc_gap_head(&n->gaps, m->a, now);
+		sc_gap_hint(&n->gaps, m->a, now);
 }
 
 static void
@@ -614,6 +616,11 @@ node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		handle_stats_req(n, from);
 		break;
 	}
+	/* The coordinator lost some of its own multicast (a DATA or its
+	 * heartbeat showed the gap): its store has the entries; apply them
+	 * now rather than on the next timer. */
+	if (n->coordinator)
+		node_repair_local(n, now);
 }
 
 static int64_t

@@ -221,6 +221,14 @@ repair_nack(struct sc_node *n, int64_t now)
 	node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 }
 
+/* The coordinator's gaps that are due, filled from its store now. */
+void
+node_repair_local(struct sc_node *n, int64_t now)
+{
+	if (sc_gap_next_due(&n->gaps) <= now)
+		repair_nack(n, now);
+}
+
 void
 node_repair_tick(struct sc_node *n, int64_t now)
 {

@@ -755,6 +755,62 @@ test_hurry(void **state)
 	sc_gap_seen(&g, 5, 800);
 	expect(&g, "");
 	assert_true(g.hurries == 2);
+
+	/* an answer to a range asked twice may belong to either NACK: it
+	 * hurries nothing (Karn) */
+	sc_gap_free(&g);
+	assert_int_equal(sc_gap_init(&g, &c, 0), 0);  /* no srtt yet */
+	sc_gap_seen(&g, 3, 0);                      /* E = [1,2] */
+	assert_int_equal(sc_gap_due(&g, 0, ask, 16, 0), 1);
+	sc_gap_seen(&g, 5, 100);                    /* F = [4,4] */
+	assert_int_equal(sc_gap_due(&g, 100, ask, 16, 0), 1);
+	/* half of E's answer: timed (200 us), the rest asked again soon */
+	sc_gap_seen(&g, 2, 200);
+	assert_true(g.srtt == 200 && g.r[0].due <= 200 + 600);
+	assert_int_equal(sc_gap_due(&g, 800, ask, 1, 0), 1);
+	assert_true(ask[0].first == 1 && g.r[0].tries == 2);
+	/* the rest comes: from the first NACK or the second? F, asked
+	 * between them, is left to its timer */
+	sc_gap_seen(&g, 1, 810);
+	expect(&g, "4-4");
+	assert_true(g.hurries == 0);
+	assert_true(g.r[0].due > 810 + 5000);
+	sc_gap_free(&g);
+}
+
+/* A head learnt from a retransmission (sc_gap_hint) may run ahead of DATA
+ * still on its way: those ids are asked for only after the repair
+ * interval, and not at all if the DATA comes meanwhile. A heartbeat's
+ * head (sc_gap_head) is asked for after the usual short delay. */
+static void
+test_hint(void **state)
+{
+	struct sc_gap_conf c;
+	struct sc_gaps g;
+	struct sc_gap_ask ask[16];
+
+	(void)state;
+	conf(&c, 23);
+	c.delay_max_us = 0;
+	assert_int_equal(sc_gap_init(&g, &c, 0), 0);
+	sc_gap_seen(&g, 1, 0);
+	sc_gap_hint(&g, 10, 0);
+	expect(&g, "2-10");
+	assert_int_equal(sc_gap_due(&g, RETRY - RETRY / 4 - 1, ask, 16, 0), 0);
+	/* the DATA comes: nothing is ever asked for */
+	for (uint64_t id = 2; id <= 10; id++)
+		sc_gap_seen(&g, id, 100);
+	expect(&g, "");
+	assert_true(g.suppressed == 1);
+	/* not coming: asked for once the interval has passed */
+	sc_gap_hint(&g, 20, 1000);
+	assert_int_equal(sc_gap_due(&g, 1000 + RETRY, ask, 16, 0), 1);
+	assert_true(ask[0].first == 11 && ask[0].last == 20);
+	sc_gap_applied(&g, 20);
+	/* a heartbeat's head: asked for at once (delay_max 0 here) */
+	sc_gap_head(&g, 30, 50000);
+	assert_int_equal(sc_gap_due(&g, 50000, ask, 16, 0), 1);
+	assert_true(ask[0].first == 21 && ask[0].last == 30);
 	sc_gap_free(&g);
 }
 
@@ -1090,6 +1146,7 @@ main(void)
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_repair_timer),
 		cmocka_unit_test(test_hurry),
+		cmocka_unit_test(test_hint),
 		cmocka_unit_test(test_random_exact),
 		cmocka_unit_test(test_random_small_table),
 		cmocka_unit_test(test_determinism),

@@ -74,6 +74,7 @@ struct sim {
 	size_t captured_len;
 	uint8_t captured_add[SC_RECV_MAX]; /* first ADD datagram sent */
 	size_t captured_add_len;
+	uint64_t coord_gap_left;  /* coordinator gaps left after a receive */
 };
 
 static uint64_t
@@ -400,10 +401,15 @@ sim_run(struct sim *s, uint64_t total, int64_t limit_us)
 			struct pkt p = q_pop(s);
 
 			s->delivered++;
-			if (p.dest < MAXN)
-				sc_node_receive(&s->nodes[p.dest].node, s->now,
-				    &p.from, p.buf, p.len);
-			else
+			if (p.dest < MAXN) {
+				struct sc_node *nd = &s->nodes[p.dest].node;
+
+				sc_node_receive(nd, s->now, &p.from, p.buf,
+				    p.len);
+				if (nd->coordinator &&
+				    sc_gap_missing(&nd->gaps) > 0)
+					s->coord_gap_left++;
+			} else
 				client_receive(s, p.dest - MAXN, &p);
 			free(p.buf);
 		}
@@ -600,6 +606,31 @@ test_tail_loss(void **state)
 	assert_true(s.nodes[2].node.st.nacks_sent > 0);
 	assert_true(s.nodes[2].node.fault.n.dropped[SC_IN] > 0);
 	assert_int_equal(s.nodes[1].node.st.nacks_sent, 0);
+	sim_free(&s);
+}
+
+/* The coordinator loses some of its own multicast (and the tail of it):
+ * it fills the gap from its store as soon as it sees it, within the
+ * same receive, never leaving its own clients waiting for a timer. */
+static void
+test_coordinator_own_loss(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 12);
+	s.nodes[0].node.fault.conf.dir[SC_IN].drop = 0.3;
+	s.nodes[0].node.fault.conf.types = 1u << SC_DATA;
+	s.nodes[0].node.faulty = 1;
+	sim_client(&s, 0, 800);
+	sim_client(&s, 1, 400);
+	sim_run(&s, 1200, 60 * 1000000LL);
+	sim_check(&s, 1200);
+	print_message("  coordinator: %llu of its own DATA lost, %llu entries repaired from its store\n", (unsigned long long)s.nodes[0].node.fault.n.dropped[SC_IN], (unsigned long long)s.nodes[0].node.st.retx_local);
+	assert_true(s.nodes[0].node.fault.n.dropped[SC_IN] > 5);
+	assert_true(s.nodes[0].node.st.retx_local > 100);
+	assert_true(s.coord_gap_left == 0);
+	assert_int_equal(s.nodes[0].node.st.nacks_sent, 0);
 	sim_free(&s);
 }
 
@@ -845,6 +876,7 @@ main(void)
 		cmocka_unit_test(test_everything_5),
 		cmocka_unit_test(test_injected_faults),
 		cmocka_unit_test(test_tail_loss),
+		cmocka_unit_test(test_coordinator_own_loss),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),

@@ -66,6 +66,11 @@ void sc_gap_free(struct sc_gaps *g);
 void sc_gap_seen(struct sc_gaps *g, uint64_t id, int64_t now);
 /* Ids up to head exist (heartbeat, DATA head). */
 void sc_gap_head(struct sc_gaps *g, uint64_t head, int64_t now);
+/* The same, learnt from a datagram that may overtake the DATA carrying
+ * those ids (a retransmission comes on another socket): ask for them only
+ * after the repair interval, so what is merely on its way is not asked
+ * for. */
+void sc_gap_hint(struct sc_gaps *g, uint64_t head, int64_t now);
 /* Everything up to applied is done (no longer missing). */
 void sc_gap_applied(struct sc_gaps *g, uint64_t applied);
 /* Stop asking for [first, last] (the coordinator no longer has it). */
