@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/filter.h>
 
 #include "seqcast/net.h"
 
@@ -58,5 +59,64 @@ sc_net_mcast_sender(int fd, struct in_addr ifaddr, int ttl)
 	    IP_MULTICAST_TTL, &t, sizeof(t)) == -1 || setsockopt(fd,
 	    IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof(loop)) == -1)
 		return -1;
+	return 0;
+}
+
+static int
+bound_socket(const struct sockaddr_in *addr, int flags, int reuseport)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | flags, 0), one = 1, saved;
+
+	if (fd == -1)
+		return -1;
+	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+sc_net_steered_socket(const struct sockaddr_in *addr, uint32_t control_types,
+    int flags, int *main_fd, int *ctl_fd)
+{
+	/* The reuseport group's selector sees the UDP payload at offset 0:
+	 * return 1 (the control socket, second in the group) if the type's
+	 * bit is set, else 0. A datagram too short to have a type byte ends
+	 * the program, which returns 0: the main socket. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 5),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 32, 5, 0),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_IMM, control_types),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	int probe, saved;
+
+	*main_fd = *ctl_fd = -1;
+	/* Nobody else on the port (SO_REUSEPORT would let a second daemon
+	 * of the same user bind it silently). */
+	if ((probe = bound_socket(addr, flags, 0)) == -1)
+		return -1;
+	close(probe);
+	if ((*main_fd = bound_socket(addr, flags, 1)) == -1)
+		return -1;
+	if ((*ctl_fd = bound_socket(addr, flags, 1)) == -1)
+		return 0;
+	if (setsockopt(*ctl_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+	    sizeof(prog)) == -1) {
+		saved = errno;
+		close(*ctl_fd);
+		*ctl_fd = -1;
+		errno = saved;
+	}
 	return 0;
 }

@@ -208,6 +208,7 @@ sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
 	jopen(&j, "socket");
 	jnum(&j, "rcvbuf", (uint64_t)n->rcvbuf);
 	jnum(&j, "sndbuf", (uint64_t)n->sndbuf);
+	jnum(&j, "control_socket", (uint64_t)n->control_socket);
 	jclose(&j);
 	jtrim(&j);
 	jput(&j, "}");

@@ -35,7 +35,8 @@ struct shell {
 	struct sc_config conf;
 	struct sc_node node;
 	int ufd, gfd;               /* unicast and group sockets */
-	ev_io uw, gw;
+	int cfd;                    /* control socket (-1: none), see below */
+	ev_io uw, gw, cw;
 	ev_timer timer;
 	ev_signal sigint, sigterm;
 	struct sc_auth auth;
@@ -80,41 +81,77 @@ shell_rearm(struct shell *s)
 	ev_timer_start(s->loop, &s->timer);
 }
 
-static void
-shell_drain(struct shell *s, int fd)
+/* One recvmmsg on fd, every datagram handed to the node; the count read
+ * (0 when none or on error). */
+static int
+shell_read(struct shell *s, int fd)
 {
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
 	struct sockaddr_in from[RECV_BATCH];
-	int round, i, got;
+	int i, got;
+
+	for (i = 0; i < RECV_BATCH; i++) {
+		iov[i].iov_base = s->bufs[i];
+		iov[i].iov_len = SC_RECV_MAX;
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	got = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+	if (got == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNREFUSED)
+			sc_warn("recvmmsg: %s", strerror(errno));
+		return 0;
+	}
+	/* One wakeup may take milliseconds under load: keep the clock
+	 * current (repair timing and retransmit windows are sub-millisecond
+	 * decisions). */
+	ev_now_update(s->loop);
+	for (i = 0; i < got; i++)
+		sc_node_receive(&s->node, shell_now(s), &from[i], s->bufs[i],
+		    msgs[i].msg_len);
+	return got;
+}
+
+/* Repair traffic first: whatever waits on the control socket is read,
+ * and its answers (retransmissions, STAMPED) sent, before the next batch
+ * of requests, so a NACK never queues behind thousands of FWDs. */
+static void
+shell_control(struct shell *s)
+{
+	int round, got = 0;
+
+	if (s->cfd == -1)
+		return;
+	for (round = 0; round < RECV_ROUNDS; round++) {
+		int n = shell_read(s, s->cfd);
+
+		got += n;
+		if (n < RECV_BATCH)
+			break;
+	}
+	if (got > 0)
+		sc_node_flush(&s->node);
+}
+
+static void
+shell_drain(struct shell *s, int fd)
+{
+	int round;
 
 	for (round = 0; round < RECV_ROUNDS; round++) {
-		for (i = 0; i < RECV_BATCH; i++) {
-			iov[i].iov_base = s->bufs[i];
-			iov[i].iov_len = SC_RECV_MAX;
-			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-		}
-		got = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-		if (got == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNREFUSED)
-				sc_warn("recvmmsg: %s", strerror(errno));
+		if (fd != s->cfd)
+			shell_control(s);
+		if (shell_read(s, fd) < RECV_BATCH)
 			break;
-		}
-		/* One wakeup may take milliseconds under load: keep the
-		 * clock current (repair timing and retransmit windows are
-		 * sub-millisecond decisions). */
-		if (round > 0)
-			ev_now_update(s->loop);
-		for (i = 0; i < got; i++)
-			sc_node_receive(&s->node, shell_now(s), &from[i],
-			    s->bufs[i], msgs[i].msg_len);
-		if (got < RECV_BATCH)
-			break;
+		/* A long wakeup does not hold back what is due meanwhile
+		 * (a NACK for the gap just seen, a re-forward). */
+		if (sc_node_next_deadline(&s->node) <= shell_now(s))
+			sc_node_tick(&s->node, shell_now(s));
 	}
 	/* Idle (or enough for one wakeup): send what the batches hold, so a
 	 * lone entry goes out at once and a burst goes out packed. */
@@ -152,24 +189,33 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* Datagrams steered to the control socket: repair and its bookkeeping. */
+#define CONTROL_TYPES (1u << SC_NACK | 1u << SC_RETX | 1u << SC_STAMPED | \
+	1u << SC_GONE | 1u << SC_REPORT)
+
 static int
 open_unicast(struct shell *s, const struct sc_server_conf *me,
     struct in_addr ifaddr)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), saved;
+	int fd, saved;
 
-	if (fd == -1)
+	if (sc_net_steered_socket(&me->listen, CONTROL_TYPES, SOCK_NONBLOCK,
+	    &fd, &s->cfd) == -1)
 		return -1;
-	if (bind(fd, (const struct sockaddr *)&me->listen,
-	    sizeof(me->listen)) == -1 ||
-	    sc_net_mcast_sender(fd, ifaddr, s->conf.ttl) == -1) {
+	if (sc_net_mcast_sender(fd, ifaddr, s->conf.ttl) == -1) {
 		saved = errno;
 		close(fd);
+		if (s->cfd != -1)
+			close(s->cfd);
+		s->cfd = -1;
 		errno = saved;
 		return -1;
 	}
 	s->node.rcvbuf = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
 	s->node.sndbuf = sc_net_bufsize(fd, SO_SNDBUF, SOCKBUF);
+	if (s->cfd != -1)
+		(void)sc_net_bufsize(s->cfd, SO_RCVBUF, SOCKBUF);
+	s->node.control_socket = (s->cfd != -1);
 	return fd;
 }
 
@@ -390,18 +436,25 @@ shell_run(struct shell *s)
 {
 	ev_io_init(&s->uw, on_readable, s->ufd, EV_READ);
 	ev_io_init(&s->gw, on_readable, s->gfd, EV_READ);
+	ev_io_init(&s->cw, on_readable, s->cfd, EV_READ);
+	ev_set_priority(&s->cw, EV_MAXPRI);
+	s->cw.data = s;
 	ev_init(&s->timer, on_timer);
 	ev_signal_init(&s->sigint, on_signal, SIGINT);
 	ev_signal_init(&s->sigterm, on_signal, SIGTERM);
 	s->uw.data = s->gw.data = s->timer.data = s;
 	ev_io_start(s->loop, &s->uw);
 	ev_io_start(s->loop, &s->gw);
+	if (s->cfd != -1)
+		ev_io_start(s->loop, &s->cw);
 	ev_signal_start(s->loop, &s->sigint);
 	ev_signal_start(s->loop, &s->sigterm);
 	shell_rearm(s);
 	ev_run(s->loop, 0);
 	ev_io_stop(s->loop, &s->uw);
 	ev_io_stop(s->loop, &s->gw);
+	if (s->cfd != -1)
+		ev_io_stop(s->loop, &s->cw);
 	ev_timer_stop(s->loop, &s->timer);
 	ev_signal_stop(s->loop, &s->sigint);
 	ev_signal_stop(s->loop, &s->sigterm);
@@ -438,7 +491,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sc_log_init("seqcastd", (int)o.id, o.level);
-	s.ufd = s.gfd = -1;
+	s.ufd = s.gfd = s.cfd = -1;
 	if (shell_start(&s, (uint32_t)o.id) == -1)
 		return 1;
 	shell_run(&s);
@@ -447,6 +500,8 @@ main(int argc, char **argv)
 	    (unsigned long long)s.node.log.count, digest);
 	close(s.ufd);
 	close(s.gfd);
+	if (s.cfd != -1)
+		close(s.cfd);
 	sc_node_free(&s.node);
 	return 0;
 }

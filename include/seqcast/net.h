@@ -6,6 +6,7 @@
 #ifndef SEQCAST_NET_H
 #define SEQCAST_NET_H
 
+#include <stdint.h>
 #include <netinet/in.h>
 
 /* Ask for a want-byte SO_RCVBUF or SO_SNDBUF (opt), past the
@@ -24,5 +25,18 @@ int sc_net_group_socket(const struct sockaddr_in *group,
 /* Send multicast from fd on interface ifaddr with this TTL, looped back
  * to the group's members on this host. -1 with errno on failure. */
 int sc_net_mcast_sender(int fd, struct in_addr ifaddr, int ttl);
+
+/* A unicast socket on addr that shares the port with a second one, the
+ * control socket: the kernel steers every datagram whose type byte (offset
+ * 5 of the payload) has its bit set in control_types into the control
+ * socket (SO_REUSEPORT with a classic BPF selector), everything else into
+ * the main one. A daemon that reads the control socket first answers
+ * repair traffic (NACK, RETX, ...) ahead of a deep queue of requests.
+ * Sets *main_fd and *ctl_fd; *ctl_fd is -1 if the kernel cannot steer (the
+ * main socket then gets everything). The port is first probed without
+ * SO_REUSEPORT, so a port already in use still fails with EADDRINUSE.
+ * flags: 0 or SOCK_NONBLOCK. -1 with errno set on failure. */
+int sc_net_steered_socket(const struct sockaddr_in *addr,
+    uint32_t control_types, int flags, int *main_fd, int *ctl_fd);
 
 #endif

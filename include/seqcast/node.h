@@ -151,6 +151,7 @@ struct sc_node {
 	uint64_t gone_from;       /* first id we can never get (0 = none) */
 
 	int rcvbuf, sndbuf;       /* socket buffer sizes, set by the shell */
+	int control_socket;       /* repair traffic has its own socket */
 	struct sc_node_stats st;
 	uint8_t tx[SC_REPLY_MAX]; /* encode buffer */
 	uint8_t sealed[SC_REPLY_MAX + SC_AUTH_TRAILER]; /* with the MAC */
