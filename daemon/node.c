@@ -190,6 +190,8 @@ node_ack(struct sc_node *n, const struct sockaddr_in *to, uint64_t client,
 	node_batch_add(n, SC_ACK, to, &it, 0);
 }
 
+static int64_t fwd_timeout(const struct sc_node *n);
+
 /* Send a pending request to the coordinator again; it is due again at
  * `due` if that one is lost too. */
 static void
@@ -207,26 +209,24 @@ node_reforward(struct sc_node *n, struct sc_pend *p, int64_t due)
 	p->sent = n->now;
 	sc_pending_schedule(&n->pend, p, due);
 	node_batch_add(n, SC_FWD, &n->coord_addr, &it, 0);
+	sc_pending_forwarded(&n->pend, p, n->fwd_dgrams);
 }
 
-/* Fast re-forward: our forwards reach the coordinator in the order we
- * send them, so when an entry we forwarded at time t is applied while a
- * request forwarded before t (with a margin for batching) still has no
- * id, its FWD (or the coordinator's answer) was most likely lost: send it
- * again now instead of waiting for its timer. A wrong guess costs only a
- * STAMPED answer. The heap is ordered by deadline, and first deadlines
- * follow send times, so only its top is looked at. */
+/* Fast re-forward (as TCP's fast retransmit with SACK): when an entry we
+ * forwarded once, in FWD datagram k, is applied, every request whose
+ * latest forward went in a datagram before k and still has no id was lost
+ * on the way (see sc_pending_overtaken): send it again now instead of
+ * waiting for its timer, and the same again if that forward is lost too.
+ * A wrong guess (datagrams reordered by the network) costs only a STAMPED
+ * answer. */
 static void
-node_fast_reforward(struct sc_node *n, int64_t t)
+node_fast_reforward(struct sc_node *n, uint64_t dgram)
 {
-	for (int k = 0; k < 64; k++) {
-		struct sc_pend *p = sc_pending_first(&n->pend);
+	struct sc_pend *p;
 
-		if (p == NULL || p->value == NULL || p->tries != 1 ||
-		    p->sent + 2000 >= t)
-			return;
+	while ((p = sc_pending_overtaken(&n->pend, dgram)) != NULL) {
 		n->st.fast_reforwards++;
-		node_reforward(n, p, n->now + 2 * n->fwd_retry_us);
+		node_reforward(n, p, n->now + 2 * fwd_timeout(n));
 	}
 }
 
@@ -237,6 +237,7 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 {
 	struct sc_pend *p;
 	int64_t sent;
+	uint64_t dgram;
 
 	if (sc_applog_append(&n->log, id, client, req, value, len) == -1) {
 		node_warn(n, n->now, "cannot append entry %llu: out of memory",
@@ -253,13 +254,14 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 	 * forwarding again, and anything forwarded well before it that has
 	 * no id yet was probably lost. */
 	sent = p->tries == 1 ? p->sent : 0;
+	dgram = p->fwd_dgram;
 	if (sent > 0 && n->now > sent)
 		n->fwd_rtt_us = n->fwd_rtt_us ? (7 * n->fwd_rtt_us + n->now -
 		    sent) / 8 : n->now - sent;
 	node_ack(n, &p->addr, client, req, id, SC_OK);
 	sc_pending_remove(&n->pend, p);
 	if (!n->coordinator && sent > 0)
-		node_fast_reforward(n, sent);
+		node_fast_reforward(n, dgram);
 }
 
 /* Apply held entries that have become next in line. */
@@ -401,6 +403,8 @@ node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
 	p->sent = now;
 	sc_pending_schedule(&n->pend, p, now + fwd_timeout(n));
 	node_batch_add(n, SC_FWD, &n->coord_addr, it, 0);
+	/* Numbered after the add: a full batch is sent first. */
+	sc_pending_forwarded(&n->pend, p, n->fwd_dgrams);
 }
 
 /* A token bucket per source address (hashed into a fixed table, so an

@@ -178,6 +178,8 @@ batch_flush(struct sc_node *n, struct sc_batch *b)
 		else
 			node_send_msg(n, &m, b->to_group ? NULL : &b->to,
 			    n->dgram_max);
+		if (b->type == SC_FWD)
+			n->fwd_dgrams++;
 	}
 	b->type = 0;
 	b->count = 0;

@@ -13,12 +13,17 @@ sc_pending_init(struct sc_pending *p, uint32_t cap)
 	memset(p, 0, sizeof(*p));
 	p->e = sc_big_alloc((size_t)cap * sizeof(*p->e));
 	p->heap = calloc(cap, sizeof(*p->heap));
-	if (p->e == NULL || p->heap == NULL ||
+	/* Room for every pending entry and one re-forward each. */
+	p->fifo_cap = 2 * cap;
+	p->fifo = malloc((size_t)p->fifo_cap * sizeof(*p->fifo));
+	if (p->e == NULL || p->heap == NULL || p->fifo == NULL ||
 	    sc_table_init(&p->index, cap) == -1) {
 		free(p->e);
 		free(p->heap);
+		free(p->fifo);
 		p->e = NULL;
 		p->heap = NULL;
+		p->fifo = NULL;
 		return -1;
 	}
 	p->cap = cap;
@@ -35,9 +40,11 @@ sc_pending_free(struct sc_pending *p)
 		free(p->e[i].value);
 	free(p->e);
 	free(p->heap);
+	free(p->fifo);
 	sc_table_free(&p->index);
 	p->e = NULL;
 	p->heap = NULL;
+	p->fifo = NULL;
 }
 
 static uint16_t *
@@ -167,7 +174,7 @@ sc_pending_add(struct sc_pending *p, uint64_t client, uint64_t req,
 void
 sc_pending_remove(struct sc_pending *p, struct sc_pend *e)
 {
-	uint32_t slot = slot_of(p, e);
+	uint32_t slot = slot_of(p, e), gen;
 
 	if (!e->used)
 		return;
@@ -176,7 +183,9 @@ sc_pending_remove(struct sc_pending *p, struct sc_pend *e)
 	if (*client_count(p, e->client) < UINT16_MAX)
 		(*client_count(p, e->client))--;
 	free(e->value);
+	gen = e->gen;
 	memset(e, 0, sizeof(*e));
+	e->gen = gen + 1;      /* older forward records no longer match */
 	e->next_free = p->free_head;
 	p->free_head = slot;
 	p->count--;
@@ -208,4 +217,43 @@ struct sc_pend *
 sc_pending_first(const struct sc_pending *p)
 {
 	return p->heap_len ? &p->e[p->heap[0]] : NULL;
+}
+
+void
+sc_pending_forwarded(struct sc_pending *p, struct sc_pend *e, uint64_t dgram)
+{
+	struct sc_fwdrec *r;
+
+	e->fwd_dgram = dgram;
+	if (p->fifo_len == p->fifo_cap) {
+		/* Full: forget the oldest (its timer still covers it). */
+		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+		p->fifo_len--;
+	}
+	r = &p->fifo[(p->fifo_head + p->fifo_len++) % p->fifo_cap];
+	r->slot = slot_of(p, e);
+	r->gen = e->gen;
+	r->dgram = dgram;
+}
+
+struct sc_pend *
+sc_pending_overtaken(struct sc_pending *p, uint64_t dgram)
+{
+	while (p->fifo_len > 0) {
+		const struct sc_fwdrec *r = &p->fifo[p->fifo_head];
+		struct sc_pend *e = &p->e[r->slot];
+		int lost;
+
+		if (r->dgram >= dgram)
+			return NULL;
+		/* Still there, not stamped, and this was its latest forward
+		 * (an older record of a re-forwarded entry is stale). */
+		lost = e->used && e->gen == r->gen && e->value != NULL &&
+		    e->fwd_dgram == r->dgram;
+		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+		p->fifo_len--;
+		if (lost)
+			return e;
+	}
+	return NULL;
 }

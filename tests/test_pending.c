@@ -335,6 +335,72 @@ test_heap_random(void **state)
  * config accepts). Checked without calling sc_pending_free, which would
  * double-free and take the whole test program down.
  */
+/* Forwards in sending order: an entry applied from datagram k shows
+ * every unstamped entry whose latest forward went before k as lost, once
+ * per forward; stamped, removed and reused slots are not reported, and a
+ * re-forward is reported again only when a later datagram overtakes it. */
+static void
+test_overtaken(void **state)
+{
+	struct sc_pending p;
+	struct sockaddr_in a = addr_of(1);
+	struct sc_pend *e[6];
+	const uint8_t v[] = "v";
+
+	(void)state;
+	assert_int_equal(sc_pending_init(&p, 4), 0);
+	for (int i = 0; i < 4; i++)
+		assert_non_null(e[i] = sc_pending_add(&p, 7, (uint64_t)i + 1,
+		    &a, v, 1));
+	sc_pending_forwarded(&p, e[0], 0);      /* a, b in datagram 0 */
+	sc_pending_forwarded(&p, e[1], 0);
+	sc_pending_forwarded(&p, e[2], 1);      /* c in 1 */
+	sc_pending_forwarded(&p, e[3], 2);      /* d in 2 */
+	/* nothing is overtaken by datagram 0 */
+	assert_null(sc_pending_overtaken(&p, 0));
+	/* an entry of datagram 1 applied: a and b were lost, oldest first */
+	assert_ptr_equal(sc_pending_overtaken(&p, 1), e[0]);
+	assert_ptr_equal(sc_pending_overtaken(&p, 1), e[1]);
+	assert_null(sc_pending_overtaken(&p, 1));
+	/* a is forwarded again (datagram 3), b turns out stamped */
+	sc_pending_forwarded(&p, e[0], 3);
+	sc_pending_stamped(&p, e[1], 55);
+	/* datagram 2 overtakes c only: a's new forward is later */
+	assert_ptr_equal(sc_pending_overtaken(&p, 2), e[2]);
+	assert_null(sc_pending_overtaken(&p, 2));
+	/* d is applied and removed, its slot reused by a new request f
+	 * forwarded in 4: d's old record must not report f */
+	sc_pending_remove(&p, e[3]);
+	assert_non_null(e[5] = sc_pending_add(&p, 7, 99, &a, v, 1));
+	assert_ptr_equal(e[5], e[3]);           /* the same slot */
+	sc_pending_forwarded(&p, e[5], 4);
+	/* datagram 4 overtakes a's re-forward (3), not f */
+	assert_ptr_equal(sc_pending_overtaken(&p, 4), e[0]);
+	assert_null(sc_pending_overtaken(&p, 4));
+	assert_ptr_equal(sc_pending_overtaken(&p, 5), e[5]);
+	assert_null(sc_pending_overtaken(&p, 100));
+	/* the record ring is bounded (2 x cap): the oldest is forgotten */
+	for (uint64_t d = 10; d < 10 + 3 * 4; d++)
+		sc_pending_forwarded(&p, e[0], d);
+	assert_true(p.fifo_len == p.fifo_cap);
+	assert_ptr_equal(sc_pending_overtaken(&p, 100), e[0]);  /* latest */
+	assert_null(sc_pending_overtaken(&p, 100));
+	sc_pending_free(&p);
+
+	/* a slot reused within one datagram: the old record is stale (the
+	 * slot's generation moved on), the new entry is reported once */
+	assert_int_equal(sc_pending_init(&p, 4), 0);
+	assert_non_null(e[0] = sc_pending_add(&p, 8, 1, &a, v, 1));
+	sc_pending_forwarded(&p, e[0], 5);
+	sc_pending_remove(&p, e[0]);
+	assert_non_null(e[1] = sc_pending_add(&p, 8, 2, &a, v, 1));
+	assert_ptr_equal(e[1], e[0]);
+	sc_pending_forwarded(&p, e[1], 5);
+	assert_ptr_equal(sc_pending_overtaken(&p, 6), e[1]);
+	assert_null(sc_pending_overtaken(&p, 6));
+	sc_pending_free(&p);
+}
+
 static void
 test_init_failure(void **state)
 {
@@ -358,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_schedule_simple),
 		cmocka_unit_test(test_heap_random),
 		cmocka_unit_test(test_init_failure),
+		cmocka_unit_test(test_overtaken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

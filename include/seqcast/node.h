@@ -146,6 +146,7 @@ struct sc_node {
 	int64_t next_report;
 	int64_t fwd_retry_us;
 	int64_t fwd_rtt_us;       /* smoothed forward -> apply time */
+	uint64_t fwd_dgrams;      /* FWD datagrams sent so far */
 	int64_t retx_window_us;
 	int64_t log_next;         /* rate limit for warnings */
 	uint64_t gone_from;       /* first id we can never get (0 = none) */

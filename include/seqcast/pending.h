@@ -27,11 +27,19 @@ struct sc_pend {
 	int64_t due;              /* next re-forward (us) */
 	int64_t sent;             /* last forward (us) */
 	uint32_t tries;           /* forwards sent */
+	uint64_t fwd_dgram;       /* FWD datagram of its latest forward */
+	uint32_t gen;             /* slot generation: grows on each remove */
 	uint32_t heap_pos;        /* in the retry heap, or SC_NO_HEAP */
 	uint32_t len;
 	uint8_t *value;           /* copy to re-forward; NULL once stamped */
 	uint32_t next_free;
 	uint8_t used;
+};
+
+/* One forward, in the order forwards were sent (see sc_pending_forwarded). */
+struct sc_fwdrec {
+	uint32_t slot, gen;
+	uint64_t dgram;
 };
 
 struct sc_pending {
@@ -47,6 +55,8 @@ struct sc_pending {
 	 * it applies, and most belong to clients of other servers; a zero
 	 * here answers "not pending" without touching the big table. */
 	uint16_t clients[SC_PENDING_FILTER];
+	struct sc_fwdrec *fifo;   /* forwards in sending order (a ring) */
+	uint32_t fifo_cap, fifo_head, fifo_len;
 };
 
 int sc_pending_init(struct sc_pending *p, uint32_t cap);
@@ -67,5 +77,15 @@ void sc_pending_stamped(struct sc_pending *p, struct sc_pend *e,
     uint64_t id);
 /* The entry with the earliest deadline, or NULL. */
 struct sc_pend *sc_pending_first(const struct sc_pending *p);
+/* e was just forwarded in FWD datagram number dgram (datagrams numbered
+ * in sending order): remembered in sending order. */
+void sc_pending_forwarded(struct sc_pending *p, struct sc_pend *e,
+    uint64_t dgram);
+/* Forwards go to the coordinator in sending order and it stamps them in
+ * that order: once an entry forwarded in datagram dgram is applied, an
+ * entry whose latest forward went in an earlier datagram and still has no
+ * id was lost on the way (or its answer was). Returns the next such entry
+ * (oldest first), or NULL; each forward is returned at most once. */
+struct sc_pend *sc_pending_overtaken(struct sc_pending *p, uint64_t dgram);
 
 #endif
