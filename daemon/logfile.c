@@ -360,6 +360,13 @@ sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
 			if (chunk_load(f, off, SC_LOGREC_HEAD + n) == -1)
 				return -1;
 			h = f->chunk + (off - f->chunk_off);
+			/* Read back as checked at start: a record damaged
+			 * since (disk, another writer) is refused, never
+			 * handed out. */
+			if (sc_get_le32(h + 36) != sc_crc32c(0, h, 36) ||
+			    sc_get_le32(h + 32) != sc_crc32c(0,
+			    h + SC_LOGREC_HEAD, n))
+				return -1;
 			*client = sc_get_le64(h + 16);
 			*req = sc_get_le64(h + 24);
 			*value = h + SC_LOGREC_HEAD;

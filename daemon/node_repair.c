@@ -65,17 +65,23 @@ nack_from_store(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
 
 /* Serve ids [id, last] that left the store from the coordinator's own
  * log (catch-up of a restarted or new server), rate-limited. Returns the
- * first id not served (the asker repeats its NACK for the rest). */
+ * first id not served (the asker repeats its NACK for the rest); *bad is
+ * set if that id cannot be read back (the caller says GONE for it). */
 static uint64_t
 nack_from_log(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
-    uint64_t last, uint32_t *budget)
+    uint64_t last, uint32_t *budget, int *bad)
 {
 	struct sc_item it;
 
 	for (; id <= last && *budget > 0; id++) {
 		if (!node_catchup_allow(n, now))
 			break;
-		sc_applog_get(&n->log, id, &it);
+		if (sc_applog_get(&n->log, id, &it) == -1) {
+			node_warn(n, now, "cannot read entry %llu back from the "
+			    "log: answering GONE", (unsigned long long)id);
+			*bad = 1;
+			break;
+		}
 		n->served_from_log++;
 		n->st.retx_unicast++;
 		(*budget)--;
@@ -112,9 +118,11 @@ node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 			    n->log.count;
 
 			if (id <= logged) {
+				int bad = 0;
+
 				id = nack_from_log(n, now, asker, id, logged,
-				    &budget);
-				if (id <= logged)
+				    &budget, &bad);
+				if (id <= logged && !bad)
 					continue;   /* rate or budget spent */
 			}
 			/* Neither in the store nor in our log: say so. */

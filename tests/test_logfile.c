@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "seqcast/bytes.h"
 #include "seqcast/logfile.h"
 #include "seqcast/wire.h"
 
@@ -175,6 +177,43 @@ test_roundtrip_and_read(void **state)
 	sc_logfile_close(&f);
 }
 
+/* A record damaged after the log was opened (and checked) is refused on
+ * read-back, its neighbours still served. */
+static void
+test_read_back_checked(void **state)
+{
+	struct sc_logfile f;
+	struct seen s = { 0, 0 };
+	char err[512], path[600];
+	const uint8_t *buf;
+	uint64_t client, req, off = 0;
+	uint32_t len;
+	int fd;
+
+	(void)state;
+	write_file(image, image_len);
+	assert_int_equal(sc_logfile_open(&f, dir, 0, on_record, &s, err,
+	    sizeof(err)), 0);
+	/* flip a value byte of record 5 on disk */
+	for (uint64_t k = 1; k < 5; k++)
+		off += SC_LOGREC_HEAD + sc_get_le32(image + off + 4);
+	snprintf(path, sizeof(path), "%s", f.path);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	{
+		uint8_t b = image[off + SC_LOGREC_HEAD] ^ 0x20;
+
+		assert_true(pwrite(fd, &b, 1, (off_t)(off + SC_LOGREC_HEAD))
+		    == 1);
+	}
+	close(fd);
+	assert_int_equal(sc_logfile_get(&f, 5, &client, &req, &buf, &len),
+	    -1);
+	assert_int_equal(sc_logfile_get(&f, 4, &client, &req, &buf, &len), 0);
+	assert_int_equal(sc_logfile_get(&f, 6, &client, &req, &buf, &len), 0);
+	sc_logfile_close(&f);
+}
+
 /* Cut the file at every byte offset: the records wholly before the cut
  * are recovered, the partial one is cut off (and said so), the file is
  * truncated to the good length, and the log goes on from there. */
@@ -290,6 +329,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_and_read),
+		cmocka_unit_test(test_read_back_checked),
 		cmocka_unit_test(test_torn_tail_every_offset),
 		cmocka_unit_test(test_zero_tail),
 		cmocka_unit_test(test_flipped_bit_in_middle),

@@ -16,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "seqcast/bytes.h"
 #include "seqcast/config.h"
+#include "seqcast/logfile.h"
 #include "seqcast/log.h"
 #include "seqcast/node.h"
 #include "seqcast/wire.h"
@@ -634,6 +638,84 @@ test_coordinator_own_loss(void **state)
 	sim_free(&s);
 }
 
+/* The coordinator's log is damaged on disk after it was written: an
+ * entry it can no longer read back is answered GONE, never served empty
+ * or wrong. Server 2 (down while the store evicted) catches up to just
+ * before it and stops there; what it applied equals server 1's log. */
+static void
+test_damaged_log_not_served(void **state)
+{
+	static struct sim s;
+	char dir[] = "/tmp/seqcast-test-node.XXXXXX", extra[256], err[512];
+	char path[600];
+	const uint64_t bad = 150;
+	struct sc_item it;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra), "store_bytes = 4096\ndata_dir = %s\n"
+	    "fsync = never\n", dir);
+	sim_init(&s, 3, extra, 13);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sc_node_open_log(&s.nodes[i].node, err,
+		    sizeof(err)), 0);
+	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
+	s.nodes[2].node.faulty = 1;
+	sim_client(&s, 0, 300);
+	sim_run(&s, UINT64_MAX, 5000000);
+	assert_int_equal(s.nodes[1].node.log.count, 300);
+	assert_int_equal(s.nodes[2].node.log.count, 0);
+	assert_true(s.nodes[0].node.retx.evicted > bad);
+	/* flip one byte of entry 150's value in the coordinator's file */
+	assert_int_equal(sc_logfile_write(&s.nodes[0].node.file), 0);
+	assert_int_equal(sc_applog_get(&s.nodes[0].node.log, bad, &it), 0);
+	snprintf(path, sizeof(path), "%s", s.nodes[0].node.file.path);
+	{
+		uint64_t off = s.nodes[0].node.file.index[(bad - 1) /
+		    SC_LOG_INDEX_EVERY];
+		uint8_t h[SC_LOGREC_HEAD], b;
+
+		fd = open(path, O_RDWR);
+		assert_true(fd >= 0);
+		for (;;) {
+			assert_true(pread(fd, h, sizeof(h), (off_t)off) ==
+			    (ssize_t)sizeof(h));
+			if (sc_get_le64(h + 8) == bad)
+				break;
+			off += SC_LOGREC_HEAD + sc_get_le32(h + 4);
+		}
+		assert_true(pread(fd, &b, 1, (off_t)(off + SC_LOGREC_HEAD))
+		    == 1);
+		b ^= 0x01;
+		assert_true(pwrite(fd, &b, 1, (off_t)(off + SC_LOGREC_HEAD))
+		    == 1);
+		close(fd);
+	}
+	s.nodes[0].node.file.chunk_len = 0;     /* drop its read cache */
+	s.nodes[2].node.faulty = 0;             /* back up */
+	sim_run(&s, 300, s.now + 5000000);
+	assert_int_equal(s.nodes[2].node.log.count, bad - 1);
+	assert_true(s.nodes[2].node.st.gone_received > 0);
+	for (uint64_t id = 1; id < bad; id++) {
+		struct sc_item a, b;
+
+		assert_int_equal(sc_applog_get(&s.nodes[2].node.log, id, &a),
+		    0);
+		assert_int_equal(sc_applog_get(&s.nodes[1].node.log, id, &b),
+		    0);
+		assert_true(a.client == b.client && a.req == b.req &&
+		    a.len == b.len);
+		assert_memory_equal(a.value, b.value, a.len);
+	}
+	sim_free(&s);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/server-%d.log", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* A store too small for what a down server never acknowledges evicts;
  * when the server comes back, what left the store is served from the
  * coordinator's log, and it converges. */
@@ -877,6 +959,7 @@ main(void)
 		cmocka_unit_test(test_injected_faults),
 		cmocka_unit_test(test_tail_loss),
 		cmocka_unit_test(test_coordinator_own_loss),
+		cmocka_unit_test(test_damaged_log_not_served),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),
