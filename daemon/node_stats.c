@@ -35,6 +35,23 @@ jnum(struct json *j, const char *key, uint64_t v)
 	jput(j, "\"%s\":%llu,", key, (unsigned long long)v);
 }
 
+/* "key":"text", with text escaped as JSON wants (a path may hold any
+ * byte but NUL). */
+static void
+jstr(struct json *j, const char *key, const char *text)
+{
+	jput(j, "\"%s\":\"", key);
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			jput(j, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			jput(j, "\\u%04x", *c);
+		else
+			jput(j, "%c", *c);
+	}
+	jput(j, "\",");
+}
+
 static void
 jtrim(struct json *j)
 {
@@ -196,7 +213,7 @@ sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
 	jnum(&j, "served_from_log", n->served_from_log);
 	jclose(&j);
 	jopen(&j, "log_file");
-	jput(&j, "\"path\":\"%s\",", n->file.fd == -1 ? "" : n->file.path);
+	jstr(&j, "path", n->file.fd == -1 ? "" : n->file.path);
 	jnum(&j, "bytes", n->file.size);
 	jnum(&j, "fsyncs", n->file.syncs);
 	jnum(&j, "cut_at_start", n->file.cut_bytes);

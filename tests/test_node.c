@@ -716,6 +716,53 @@ test_damaged_log_not_served(void **state)
 	rmdir(dir);
 }
 
+/* The stats JSON escapes the log file's path: a data_dir with a quote,
+ * a backslash and a tab still gives one well-formed string that reads
+ * back as the path. */
+static void
+test_stats_path_escaped(void **state)
+{
+	static struct sim s;
+	char dir[] = "/tmp/seqcast \"q\\ t\t.XXXXXX", extra[256], err[512];
+	char json[8192], got[600], path[600];
+	const char *p;
+	size_t k = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra), "data_dir = /tmp/placeholder\n");
+	sim_init(&s, 1, extra, 14);
+	snprintf(s.conf.servers[0].data_dir,
+	    sizeof(s.conf.servers[0].data_dir), "%s", dir);
+	assert_int_equal(sc_node_open_log(&s.nodes[0].node, err, sizeof(err)),
+	    0);
+	assert_true(sc_node_stats_json(&s.nodes[0].node, json,
+	    sizeof(json)) > 0);
+	p = strstr(json, "\"path\":\"");
+	assert_non_null(p);
+	for (p += 8; *p != '"'; p++) {
+		assert_true(*p != '\0' && (unsigned char)*p >= 0x20);
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				unsigned v;
+
+				assert_int_equal(sscanf(p + 1, "%4x", &v), 1);
+				got[k++] = (char)v;
+				p += 4;
+				continue;
+			}
+		}
+		got[k++] = *p;
+	}
+	got[k] = '\0';
+	assert_string_equal(got, s.nodes[0].node.file.path);
+	snprintf(path, sizeof(path), "%s", s.nodes[0].node.file.path);
+	sim_free(&s);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* A store too small for what a down server never acknowledges evicts;
  * when the server comes back, what left the store is served from the
  * coordinator's log, and it converges. */
@@ -960,6 +1007,7 @@ main(void)
 		cmocka_unit_test(test_tail_loss),
 		cmocka_unit_test(test_coordinator_own_loss),
 		cmocka_unit_test(test_damaged_log_not_served),
+		cmocka_unit_test(test_stats_path_escaped),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),
