@@ -57,7 +57,10 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	n->faulty = sc_fault_active(fc);
 
 	n->dec = sc_decoder_new();
-	if (n->dec == NULL || sc_applog_init(&n->log) == -1 ||
+	n->reply_items = calloc(SC_ITEMS_MAX, sizeof(*n->reply_items));
+	n->reply_arena = malloc(SC_REPLY_MAX);
+	if (n->dec == NULL || n->reply_items == NULL ||
+	    n->reply_arena == NULL || sc_applog_init(&n->log) == -1 ||
 	    sc_hold_init(&n->hold, c->holdback_max) == -1 ||
 	    sc_gap_init(&n->gaps, &gc, 0) == -1 ||
 	    sc_pending_init(&n->pend, c->pending_max) == -1)
@@ -96,6 +99,10 @@ sc_node_free(struct sc_node *n)
 	if (n->dec != NULL)
 		sc_decoder_free(n->dec);
 	n->dec = NULL;
+	free(n->reply_items);
+	free(n->reply_arena);
+	n->reply_items = NULL;
+	n->reply_arena = NULL;
 }
 
 void
@@ -495,8 +502,8 @@ static void
 handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *req)
 {
-	static struct sc_item items[SC_ITEMS_MAX];
-	static uint8_t arena[SC_REPLY_MAX];
+	struct sc_item *items = n->reply_items;
+	uint8_t *arena = n->reply_arena;
 	struct sc_msg m;
 	uint64_t id = req->a ? req->a : 1;
 	uint64_t max = req->b ? req->b : SC_ITEMS_MAX;
@@ -531,10 +538,10 @@ handle_log_req(struct sc_node *n, const struct sockaddr_in *from,
 static void
 handle_stats_req(struct sc_node *n, const struct sockaddr_in *from)
 {
-	static char json[8192];
+	char *json = (char *)n->reply_arena;
 	struct sc_msg m;
 
-	if (sc_node_stats_json(n, json, sizeof(json)) < 0)
+	if (sc_node_stats_json(n, json, SC_TEXT_MAX + 1) < 0)
 		return;
 	node_header(n, &m, SC_STATS_REPLY);
 	m.text = json;

@@ -151,6 +151,9 @@ struct sc_node {
 	int64_t log_next;         /* rate limit for warnings */
 	uint64_t gone_from;       /* first id we can never get (0 = none) */
 
+	/* Scratch for LOG_REPLY and STATS_REPLY, one node's own. */
+	struct sc_item *reply_items;   /* SC_ITEMS_MAX */
+	uint8_t *reply_arena;          /* SC_REPLY_MAX */
 	int rcvbuf, sndbuf;       /* socket buffer sizes, set by the shell */
 	int control_socket;       /* repair traffic has its own socket */
 	struct sc_node_stats st;
