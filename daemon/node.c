@@ -151,8 +151,9 @@ void
 sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
     const void *buf, size_t len)
 {
-	int rc, twice = 0;
+	int rc, twice = 0, decided = 0;
 	char addr[INET_ADDRSTRLEN];
+	struct sc_header h;
 
 	n->now = now;
 	n->st.bytes_in += len;
@@ -165,6 +166,15 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		    ntohs(from->sin_port), sc_auth_result_name(rc));
 		return;
 	}
+	/* A datagram lost on the wire never costs its receiver more than
+	 * the read: injected loss is decided on the header, before the body
+	 * is decoded (unless fault_drop_data_above needs the first id). */
+	if (n->faulty && n->fault.conf.drop_data_above == 0 &&
+	    sc_decode_header(buf, len, &h) == SC_REJ_NONE) {
+		decided = 1;
+		if (!node_fault_in(n, from, buf, len, h.type, 0, &twice))
+			return;
+	}
 	rc = node_decode(n, buf, len);
 	if (rc != SC_REJ_NONE) {
 		n->st.rejected[rc]++;
@@ -173,7 +183,8 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		    len, addr, ntohs(from->sin_port), sc_reject_name(rc));
 		return;
 	}
-	if (n->faulty && !node_fault_in(n, from, buf, len, &n->msg, &twice))
+	if (n->faulty && !decided && !node_fault_in(n, from, buf, len,
+	    n->msg.h.type, msg_first_id(&n->msg), &twice))
 		return;
 	node_handle(n, now, from, &n->msg);
 	if (twice)

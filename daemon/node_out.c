@@ -90,7 +90,7 @@ node_send_raw(struct sc_node *n, int type, uint64_t first_id,
 		node_release_delayed(n, 0, SC_OUT, 1);
 }
 
-static uint64_t
+uint64_t
 msg_first_id(const struct sc_msg *m)
 {
 	if ((m->h.type == SC_DATA || m->h.type == SC_RETX) && m->count > 0)
@@ -269,14 +269,14 @@ node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
  */
 int
 node_fault_in(struct sc_node *n, const struct sockaddr_in *from,
-    const void *buf, size_t len, const struct sc_msg *m, int *twice)
+    const void *buf, size_t len, int type, uint64_t first_id, int *twice)
 {
 	enum sc_fault_action act;
 
-	act = sc_fault_decide(&n->fault, SC_IN, m->h.type, msg_first_id(m));
+	act = sc_fault_decide(&n->fault, SC_IN, type, first_id);
 	*twice = (act == SC_FAULT_DUP);
 	return act != SC_FAULT_DROP &&
-	    !node_delay(n, act, SC_IN, m->h.type, from, buf, len);
+	    !node_delay(n, act, SC_IN, type, from, buf, len);
 }
 
 /*

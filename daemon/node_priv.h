@@ -63,8 +63,10 @@ void node_send_msg(struct sc_node *n, const struct sc_msg *m,
 void node_send_raw(struct sc_node *n, int type, uint64_t first_id,
     const struct sockaddr_in *to, const void *buf, size_t len);
 void node_header(const struct sc_node *n, struct sc_msg *m, int type);
+/* The first id a DATA or RETX carries (0 for other types). */
+uint64_t msg_first_id(const struct sc_msg *m);
 int node_fault_in(struct sc_node *n, const struct sockaddr_in *from,
-    const void *buf, size_t len, const struct sc_msg *m, int *twice);
+    const void *buf, size_t len, int type, uint64_t first_id, int *twice);
 void node_release_delayed(struct sc_node *n, int64_t now, int dir,
     int held_only);
 int64_t node_delayed_deadline(const struct sc_node *n);

@@ -851,6 +851,54 @@ inject(struct sim *s, int d, const struct sockaddr_in *from, const void *buf,
 	sc_node_flush(&s->nodes[d].node);
 }
 
+/* Injected loss stands for loss on the wire: it is decided on the
+ * header, before the body is decoded. A datagram with a good header and
+ * a broken body is dropped by a 100% loss (counted as a fault, not as a
+ * reject); without the fault, it is rejected. */
+static uint64_t
+rejects(const struct sc_node *n)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < sizeof(n->st.rejected) /
+	    sizeof(n->st.rejected[0]); i++)
+		t += n->st.rejected[i];
+	return t;
+}
+
+static void
+test_fault_before_decode(void **state)
+{
+	static struct sim s;
+	uint8_t bad[SC_RECV_MAX];
+	struct sc_node *nd;
+	uint64_t r0, d0;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 15);
+	sim_client(&s, 0, 50);
+	sim_run(&s, 50, 10000000);
+	sim_check(&s, 50);
+	assert_true(s.captured_len > SC_HEADER_LEN + 8);
+	memcpy(bad, s.captured, s.captured_len);
+	bad[SC_HEADER_LEN + 4] ^= 0xff;          /* break the body */
+	nd = &s.nodes[1].node;
+	assert_int_equal(sc_decode_header(bad, s.captured_len, NULL),
+	    SC_REJ_NONE);
+	nd->fault.conf.dir[SC_IN].drop = 1.0;
+	nd->faulty = 1;
+	r0 = rejects(nd);
+	d0 = nd->fault.n.dropped[SC_IN];
+	inject(&s, 1, &s.conf.servers[0].listen, bad, s.captured_len);
+	assert_true(nd->fault.n.dropped[SC_IN] == d0 + 1);
+	assert_true(rejects(nd) == r0);
+	nd->faulty = 0;
+	inject(&s, 1, &s.conf.servers[0].listen, bad, s.captured_len);
+	assert_true(rejects(nd) == r0 + 1);
+	assert_true(nd->fault.n.dropped[SC_IN] == d0 + 1);
+	sim_free(&s);
+}
+
 static uint64_t
 auth_refused(struct sim *s)
 {
@@ -1008,6 +1056,7 @@ main(void)
 		cmocka_unit_test(test_coordinator_own_loss),
 		cmocka_unit_test(test_damaged_log_not_served),
 		cmocka_unit_test(test_stats_path_escaped),
+		cmocka_unit_test(test_fault_before_decode),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),
