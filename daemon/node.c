@@ -321,6 +321,15 @@ node_offer_entry(struct sc_node *n, int64_t now, const struct sc_item *it)
 	switch (sc_hold_put(&n->hold, applied, it)) {
 	case SC_HOLD_NEW:
 		sc_gap_seen(&n->gaps, it->id, now);
+		/* One of ours, stamped: it only waits for the gap before it
+		 * to be repaired, so stop re-forwarding it. */
+		if (!n->coordinator) {
+			struct sc_pend *p = sc_pending_get(&n->pend,
+			    it->client, it->req);
+
+			if (p != NULL && p->value != NULL)
+				sc_pending_stamped(&n->pend, p, it->id);
+		}
 		break;
 	case SC_HOLD_DUP:
 		n->st.duplicates++;

@@ -899,6 +899,76 @@ test_fault_before_decode(void **state)
 	sim_free(&s);
 }
 
+/* A member that sees the DATA of one of its forwards while a gap before
+ * it is still open knows the entry is stamped: it stops re-forwarding it
+ * however long the repair takes, and ACKs it once the gap is filled. */
+static void
+test_held_entry_not_reforwarded(void **state)
+{
+	static struct sim s;
+	struct sc_node *nd;
+	struct sc_item it[2];
+	struct sc_msg m;
+	struct sc_pend *p;
+	struct sockaddr_in cl;
+	uint8_t buf[SC_RECV_MAX];
+	long len;
+
+	(void)state;
+	sim_init(&s, 3, NULL, 16);
+	nd = &s.nodes[1].node;
+	client_addr(0, &cl);
+	/* a client's ADD to server 1: it forwards it */
+	memset(&m, 0, sizeof(m));
+	memset(it, 0, sizeof(it));
+	m.h.magic = SC_MAGIC;
+	m.h.version = SC_VERSION;
+	m.h.type = SC_ADD;
+	m.h.sender = SC_SENDER_CLIENT;
+	it[0].client = 0x77;
+	it[0].req = 1;
+	it[0].value = (const uint8_t *)"held";
+	it[0].len = 4;
+	m.items = it;
+	m.count = 1;
+	len = sc_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	inject(&s, 1, &cl, buf, (size_t)len);
+	p = sc_pending_get(&nd->pend, 0x77, 1);
+	assert_non_null(p);
+	assert_non_null(p->value);
+	/* the coordinator's DATA: id 2 is that entry, id 1 never came */
+	m.h.type = SC_DATA;
+	m.h.sender = 0;
+	m.h.cluster = s.conf.cluster_id;
+	it[0].id = 2;
+	m.a = 2;
+	len = sc_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	inject(&s, 1, &s.conf.servers[0].listen, buf, (size_t)len);
+	assert_int_equal(nd->log.count, 0);             /* held */
+	assert_null(p->value);                          /* known stamped */
+	assert_true(p->id == 2);
+	/* a long repair: no re-forward however late */
+	for (int k = 1; k <= 50; k++) {
+		s.now += 10000;
+		sc_node_tick(nd, s.now);
+	}
+	assert_int_equal(nd->st.reforwards, 0);
+	assert_true(nd->st.nacks_sent > 0);
+	/* id 1 arrives: both applied, the client acked with id 2 */
+	it[0].id = 1;
+	it[0].client = 0x99;
+	it[0].req = 5;
+	m.h.type = SC_RETX;
+	len = sc_encode(&m, buf, sizeof(buf));
+	inject(&s, 1, &s.conf.servers[0].listen, buf, (size_t)len);
+	assert_int_equal(nd->log.count, 2);
+	assert_null(sc_pending_get(&nd->pend, 0x77, 1));
+	assert_true(nd->st.acks_sent >= 1);
+	sim_free(&s);
+}
+
 static uint64_t
 auth_refused(struct sim *s)
 {
@@ -1057,6 +1127,7 @@ main(void)
 		cmocka_unit_test(test_damaged_log_not_served),
 		cmocka_unit_test(test_stats_path_escaped),
 		cmocka_unit_test(test_fault_before_decode),
+		cmocka_unit_test(test_held_entry_not_reforwarded),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),
