@@ -77,8 +77,8 @@ nack_from_log(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
 		if (!node_catchup_allow(n, now))
 			break;
 		if (sc_applog_get(&n->log, id, &it) == -1) {
-			node_warn(n, now, "cannot read entry %llu back from the "
-			    "log: answering GONE", (unsigned long long)id);
+			node_warn(n, now, "cannot read entry %llu back from "
+			    "the log: answering GONE", (unsigned long long)id);
 			*bad = 1;
 			break;
 		}

@@ -189,17 +189,13 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/* Datagrams steered to the control socket: repair and its bookkeeping. */
-#define CONTROL_TYPES (1u << SC_NACK | 1u << SC_RETX | 1u << SC_STAMPED | \
-	1u << SC_GONE | 1u << SC_REPORT)
-
 static int
 open_unicast(struct shell *s, const struct sc_server_conf *me,
     struct in_addr ifaddr)
 {
 	int fd, saved;
 
-	if (sc_net_steered_socket(&me->listen, CONTROL_TYPES, SOCK_NONBLOCK,
+	if (sc_net_steered_socket(&me->listen, SC_CONTROL_TYPES, SOCK_NONBLOCK,
 	    &fd, &s->cfd) == -1)
 		return -1;
 	if (sc_net_mcast_sender(fd, ifaddr, s->conf.ttl) == -1) {

@@ -20,9 +20,6 @@
 #include "seqcast/net.h"
 #include "seqcast/wire.h"
 
-#define CONTROL (1u << SC_NACK | 1u << SC_RETX | 1u << SC_STAMPED | \
-	1u << SC_GONE | 1u << SC_REPORT)
-
 /* A free port on 127.0.0.1 (asked of the kernel, then released). */
 static void
 free_addr(struct sockaddr_in *a)
@@ -69,8 +66,8 @@ test_steered(void **state)
 
 	(void)state;
 	free_addr(&a);
-	assert_int_equal(sc_net_steered_socket(&a, CONTROL, SOCK_NONBLOCK,
-	    &m, &c), 0);
+	assert_int_equal(sc_net_steered_socket(&a, SC_CONTROL_TYPES,
+	    SOCK_NONBLOCK, &m, &c), 0);
 	assert_true(m >= 0);
 	if (c == -1) {
 		print_message("  this kernel cannot steer (%s): skipped\n",
@@ -120,11 +117,14 @@ test_port_in_use(void **state)
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(sc_net_steered_socket(&a, CONTROL, 0, &m, &c), -1);
+	assert_int_equal(sc_net_steered_socket(&a, SC_CONTROL_TYPES, 0, &m,
+	    &c), -1);
 	assert_int_equal(errno, EADDRINUSE);
 	close(fd);
-	assert_int_equal(sc_net_steered_socket(&a, CONTROL, 0, &m, &c), 0);
-	assert_int_equal(sc_net_steered_socket(&a, CONTROL, 0, &m2, &c2), -1);
+	assert_int_equal(sc_net_steered_socket(&a, SC_CONTROL_TYPES, 0, &m,
+	    &c), 0);
+	assert_int_equal(sc_net_steered_socket(&a, SC_CONTROL_TYPES, 0, &m2,
+	    &c2), -1);
 	assert_int_equal(errno, EADDRINUSE);
 	close(m);
 	if (c != -1)

@@ -630,7 +630,10 @@ test_coordinator_own_loss(void **state)
 	sim_client(&s, 1, 400);
 	sim_run(&s, 1200, 60 * 1000000LL);
 	sim_check(&s, 1200);
-	print_message("  coordinator: %llu of its own DATA lost, %llu entries repaired from its store\n", (unsigned long long)s.nodes[0].node.fault.n.dropped[SC_IN], (unsigned long long)s.nodes[0].node.st.retx_local);
+	print_message("  coordinator: %llu of its own DATA lost, %llu entries "
+	    "repaired from its store\n",
+	    (unsigned long long)s.nodes[0].node.fault.n.dropped[SC_IN],
+	    (unsigned long long)s.nodes[0].node.st.retx_local);
 	assert_true(s.nodes[0].node.fault.n.dropped[SC_IN] > 5);
 	assert_true(s.nodes[0].node.st.retx_local > 100);
 	assert_true(s.coord_gap_left == 0);
@@ -820,8 +823,10 @@ test_gone(void **state)
 	assert_true(s.nodes[2].node.log.count < 300);
 	/* What it did apply is the same prefix as everyone's. */
 	for (uint64_t id = 1; id <= s.nodes[2].node.log.count; id++) {
-		assert_int_equal(sc_applog_get(&s.nodes[2].node.log, id, &a), 0);
-		assert_int_equal(sc_applog_get(&s.nodes[1].node.log, id, &b), 0);
+		assert_int_equal(sc_applog_get(&s.nodes[2].node.log, id,
+		    &a), 0);
+		assert_int_equal(sc_applog_get(&s.nodes[1].node.log, id,
+		    &b), 0);
 		assert_int_equal(a.req, b.req);
 	}
 	sim_free(&s);

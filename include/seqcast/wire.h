@@ -65,6 +65,11 @@ enum sc_type {
 	SC_TYPE_COUNT
 };
 
+/* Repair traffic and its bookkeeping: a server reads these first (they
+ * reach its control socket, see sc_net_steered_socket). */
+#define SC_CONTROL_TYPES (1u << SC_NACK | 1u << SC_RETX | 1u << SC_STAMPED | \
+	1u << SC_GONE | 1u << SC_REPORT)
+
 /* Status in an ACK item. */
 enum sc_status {
 	SC_OK = 0,
