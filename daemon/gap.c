@@ -78,14 +78,14 @@ gap_remove_at(struct sc_gaps *g, uint32_t i)
 
 /* How long an answer to a NACK takes, as TCP's retransmission timer:
  * smoothed repair time + 4 x its deviation, within [retry_min,
- * backoff_max]; retry_us until the first measurement. */
+ * backoff_max]; retry_us (1 ms if 0) until the first measurement. */
 static int64_t
 gap_interval(const struct sc_gaps *g)
 {
 	int64_t t;
 
 	if (g->srtt == 0)
-		return g->conf.retry_us;
+		return g->conf.retry_us > 0 ? g->conf.retry_us : 1000;
 	t = g->srtt + 4 * g->rttvar;
 	if (t < g->conf.retry_min_us)
 		t = g->conf.retry_min_us;
@@ -291,9 +291,6 @@ gap_backoff(struct sc_gaps *g, uint32_t tries)
 {
 	int64_t t = gap_interval(g);
 	uint32_t i;
-
-	if (t <= 0)
-		t = 1000;
 
 	for (i = 1; i < tries && t < g->conf.backoff_max_us; i++)
 		t *= 2;

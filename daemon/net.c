@@ -22,22 +22,39 @@ sc_net_bufsize(int fd, int opt, int want)
 	return got;
 }
 
+/* A datagram socket bound to addr; reuse: 0, or the SOL_SOCKET option
+ * (SO_REUSEADDR, SO_REUSEPORT) set before the bind. -1 with errno set. */
+static int
+bound_socket(const struct sockaddr_in *addr, int flags, int reuse)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | flags, 0), one = 1, saved;
+
+	if (fd == -1)
+		return -1;
+	if ((reuse && setsockopt(fd, SOL_SOCKET, reuse, &one,
+	    sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int
 sc_net_group_socket(const struct sockaddr_in *group, struct in_addr ifaddr,
     int flags)
 {
 	struct ip_mreqn mreq;
-	int fd = socket(AF_INET, SOCK_DGRAM | flags, 0), one = 1, zero = 0;
-	int saved;
+	int fd = bound_socket(group, flags, SO_REUSEADDR), zero = 0, saved;
 
 	if (fd == -1)
 		return -1;
 	memset(&mreq, 0, sizeof(mreq));
 	mreq.imr_multiaddr = group->sin_addr;
 	mreq.imr_address = ifaddr;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	    -1 || bind(fd, (const struct sockaddr *)group, sizeof(*group)) ==
-	    -1 || setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
+	if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
 	    sizeof(mreq)) == -1) {
 		saved = errno;
 		close(fd);
@@ -60,24 +77,6 @@ sc_net_mcast_sender(int fd, struct in_addr ifaddr, int ttl)
 	    IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof(loop)) == -1)
 		return -1;
 	return 0;
-}
-
-static int
-bound_socket(const struct sockaddr_in *addr, int flags, int reuseport)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | flags, 0), one = 1, saved;
-
-	if (fd == -1)
-		return -1;
-	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-	    sizeof(one)) == -1) ||
-	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }
 
 int
@@ -107,9 +106,9 @@ sc_net_steered_socket(const struct sockaddr_in *addr, uint32_t control_types,
 	if ((probe = bound_socket(addr, flags, 0)) == -1)
 		return -1;
 	close(probe);
-	if ((*main_fd = bound_socket(addr, flags, 1)) == -1)
+	if ((*main_fd = bound_socket(addr, flags, SO_REUSEPORT)) == -1)
 		return -1;
-	if ((*ctl_fd = bound_socket(addr, flags, 1)) == -1)
+	if ((*ctl_fd = bound_socket(addr, flags, SO_REUSEPORT)) == -1)
 		return 0;
 	if (setsockopt(*ctl_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 	    sizeof(prog)) == -1) {

@@ -208,7 +208,15 @@ node_ack(struct sc_node *n, const struct sockaddr_in *to, uint64_t client,
 	node_batch_add(n, SC_ACK, to, &it, 0);
 }
 
-static int64_t fwd_timeout(const struct sc_node *n);
+/* First re-forward: forward_retry_ms, or twice the measured forward-to-
+ * apply time when that is longer (a slow or loaded network), so that a
+ * request is forwarded again only when it is likely lost. */
+static int64_t
+fwd_timeout(const struct sc_node *n)
+{
+	return 2 * n->fwd_rtt_us > n->fwd_retry_us ? 2 * n->fwd_rtt_us :
+	    n->fwd_retry_us;
+}
 
 /* Send a pending request to the coordinator again; it is due again at
  * `due` if that one is lost too. */
@@ -269,8 +277,8 @@ node_apply(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
 		return;
 	/* Only a request forwarded once tells when it was sent (Karn's
 	 * rule): its forward-to-apply time sets how long to wait before
-	 * forwarding again, and anything forwarded well before it that has
-	 * no id yet was probably lost. */
+	 * forwarding again, and its FWD datagram shows which earlier forwards
+	 * were lost. */
 	sent = p->tries == 1 ? p->sent : 0;
 	dgram = p->fwd_dgram;
 	if (sent > 0 && n->now > sent)
@@ -391,16 +399,6 @@ node_stamp(struct sc_node *n, const struct sc_item *it, uint32_t origin,
 	}
 }
 
-/* First re-forward: forward_retry_ms, or twice the measured forward-to-
- * apply time when that is longer (a slow or loaded network), so that a
- * request is forwarded again only when it is likely lost. */
-static int64_t
-fwd_timeout(const struct sc_node *n)
-{
-	return 2 * n->fwd_rtt_us > n->fwd_retry_us ? 2 * n->fwd_rtt_us :
-	    n->fwd_retry_us;
-}
-
 /* A member takes a client's request: forward it, remember whom to ACK. */
 static void
 node_forward(struct sc_node *n, int64_t now, const struct sc_item *it,
@@ -507,6 +505,16 @@ handle_stamped(struct sc_node *n, const struct sc_msg *m)
 	}
 }
 
+/* The coordinator lost some of its own multicast (a DATA or its heartbeat
+ * showed the gap): its store has the entries; apply them now rather than
+ * on the next timer (its gaps have no NACK delay). */
+static void
+coord_fill_own(struct sc_node *n, int64_t now)
+{
+	if (n->coordinator)
+		node_repair_gaps(n, now);
+}
+
 static void
 handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 {
@@ -516,6 +524,7 @@ handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 	 * lost tail as well as a heartbeat would. */
 	if (m->h.type == SC_RETX)
 		sc_gap_hint(&n->gaps, m->a, now);
+	coord_fill_own(n, now);
 }
 
 static void
@@ -630,6 +639,7 @@ node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		break;
 	case SC_HEARTBEAT:
 		sc_gap_head(&n->gaps, m->a, now);
+		coord_fill_own(n, now);
 		break;
 	case SC_NACK:
 		node_repair_nack(n, now, m->h.sender, m);
@@ -647,11 +657,6 @@ node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		handle_stats_req(n, from);
 		break;
 	}
-	/* The coordinator lost some of its own multicast (a DATA or its
-	 * heartbeat showed the gap): its store has the entries; apply them
-	 * now rather than on the next timer. */
-	if (n->coordinator)
-		node_repair_local(n, now);
 }
 
 static int64_t

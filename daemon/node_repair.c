@@ -197,8 +197,10 @@ repair_local(struct sc_node *n, int64_t now, const struct sc_gap_ask *ask,
 	}
 }
 
-static void
-repair_nack(struct sc_node *n, int64_t now)
+/* Ask for (a member: NACK) or fill from the store (the coordinator) the
+ * missing ranges that are due. */
+void
+node_repair_gaps(struct sc_node *n, int64_t now)
 {
 	struct sc_gap_ask ask[NACK_RANGES];
 	struct sc_item items[NACK_RANGES];
@@ -229,14 +231,6 @@ repair_nack(struct sc_node *n, int64_t now)
 	node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 }
 
-/* The coordinator's gaps that are due, filled from its store now. */
-void
-node_repair_local(struct sc_node *n, int64_t now)
-{
-	if (sc_gap_next_due(&n->gaps) <= now)
-		repair_nack(n, now);
-}
-
 void
 node_repair_tick(struct sc_node *n, int64_t now)
 {
@@ -263,7 +257,7 @@ node_repair_tick(struct sc_node *n, int64_t now)
 		node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
 		n->next_report = now + ms_to_us(n->conf->report_ms);
 	}
-	repair_nack(n, now);
+	node_repair_gaps(n, now);
 }
 
 int64_t

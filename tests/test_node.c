@@ -641,6 +641,19 @@ test_coordinator_own_loss(void **state)
 	sim_free(&s);
 }
 
+/* Server 2 hears nothing (it is "down") while a client adds 300 entries
+ * through server 0: server 1 has them all, server 2 none. */
+static void
+run_server2_down(struct sim *s)
+{
+	s->nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
+	s->nodes[2].node.faulty = 1;
+	sim_client(s, 0, 300);
+	sim_run(s, UINT64_MAX, 5000000);
+	assert_int_equal(s->nodes[1].node.log.count, 300);
+	assert_int_equal(s->nodes[2].node.log.count, 0);
+}
+
 /* The coordinator's log is damaged on disk after it was written: an
  * entry it can no longer read back is answered GONE, never served empty
  * or wrong. Server 2 (down while the store evicted) catches up to just
@@ -663,12 +676,7 @@ test_damaged_log_not_served(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(sc_node_open_log(&s.nodes[i].node, err,
 		    sizeof(err)), 0);
-	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
-	s.nodes[2].node.faulty = 1;
-	sim_client(&s, 0, 300);
-	sim_run(&s, UINT64_MAX, 5000000);
-	assert_int_equal(s.nodes[1].node.log.count, 300);
-	assert_int_equal(s.nodes[2].node.log.count, 0);
+	run_server2_down(&s);
 	assert_true(s.nodes[0].node.retx.evicted > bad);
 	/* flip one byte of entry 150's value in the coordinator's file */
 	assert_int_equal(sc_logfile_write(&s.nodes[0].node.file), 0);
@@ -776,13 +784,7 @@ test_evicted_served_from_log(void **state)
 
 	(void)state;
 	sim_init(&s, 3, "store_bytes = 4096\n", 9);
-	/* Server 2 hears nothing for a while: it is "down". */
-	s.nodes[2].node.fault.conf.dir[SC_IN].drop = 1.0;
-	s.nodes[2].node.faulty = 1;
-	sim_client(&s, 0, 300);
-	sim_run(&s, UINT64_MAX, 5000000);
-	assert_int_equal(s.nodes[1].node.log.count, 300);
-	assert_int_equal(s.nodes[2].node.log.count, 0);
+	run_server2_down(&s);
 	assert_true(s.nodes[0].node.retx.evicted > 0);
 	s.nodes[2].node.faulty = 0;   /* back up */
 	sim_run(&s, 300, s.now + 5000000);

@@ -10,36 +10,13 @@
 #
 # Root only (skips otherwise); does not use lib.sh's unshare path.
 
-. tests/e2e/netlab_skip.sh
+P=sclab$$
+. tests/e2e/netlab_lib.sh
 
-BUILD=${BUILD:-build}
 ENTRIES=${ENTRIES:-5000}
 BOUND=${BOUND:-120}
-P=sclab$$
-LABDIR=${TMPDIR:-/tmp}/$P
-NETLAB="tools/netlab --prefix $P --dir $LABDIR"
-T=$(mktemp -d "${TMPDIR:-/tmp}/seqcast-e2e.XXXXXX")
-export BUILD
-CLIENTS=""
-UP=""
-
-cleanup() {
-	for p in $CLIENTS; do kill "$p" 2>/dev/null; done
-	for p in $CLIENTS; do wait "$p" 2>/dev/null; done
-	[ -n "$UP" ] && $NETLAB down >/dev/null
-	ip netns del "$P-h9" 2>/dev/null	# the foreign namespace of the safety check
-	[ -n "$KEEP" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$LABDIR"/h*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
-	done
-	exit 1
-}
+# the foreign namespace of the safety check
+cleanup_more() { ip netns del "$P-h9" 2>/dev/null; }
 
 # live (non-zombie) processes among the pids given
 alive() {

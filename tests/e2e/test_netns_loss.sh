@@ -11,39 +11,17 @@
 # Root only (skips otherwise). It does not use lib.sh's unshare path:
 # netlab makes its own namespaces, with a prefix of this test's own.
 
-. tests/e2e/netlab_skip.sh
+P=scloss$$
+. tests/e2e/netlab_lib.sh
 
-BUILD=${BUILD:-build}
 ENTRIES=${ENTRIES:-20000}
 BOUND=${BOUND:-180}
 LOSS=${LOSS:-10}
-NETLAB="tools/netlab --prefix scloss$$ --dir ${TMPDIR:-/tmp}/scloss$$"
-T=$(mktemp -d "${TMPDIR:-/tmp}/seqcast-e2e.XXXXXX")
-export BUILD NETLAB_NETEM=no     # this test is about nftables loss
-CLIENTS=""
-UP=""
-
-cleanup() {
-	for p in $CLIENTS; do kill "$p" 2>/dev/null; done
-	for p in $CLIENTS; do wait "$p" 2>/dev/null; done
-	[ -n "$UP" ] && $NETLAB down >/dev/null
-	[ -n "$KEEP" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL: $*"
-	for i in 0 1 2; do
-		f=${TMPDIR:-/tmp}/scloss$$/h$i.log
-		[ -f "$f" ] && { echo "--- h$i.log"; tail -20 "$f"; }
-	done
-	exit 1
-}
+export NETLAB_NETEM=no     # this test is about nftables loss
 
 json_num() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
 
-echo "  (3 hosts in network namespaces scloss$$-h0..h2 on a bridge; nftables loss $LOSS% on each host's input)"
+echo "  (3 hosts in network namespaces $P-h0..h2 on a bridge; nftables loss $LOSS% on each host's input)"
 UP=1
 $NETLAB up 3 >"$T/up.out" 2>&1 || { cat "$T/up.out"; fail "netlab up 3 failed"; }
 $NETLAB impair all loss=$LOSS% >"$T/impair.out" 2>&1 || { cat "$T/impair.out"; fail "netlab impair failed"; }
