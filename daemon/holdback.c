@@ -25,7 +25,7 @@ sc_hold_free(struct sc_hold *h)
 	uint32_t i;
 
 	for (i = 0; h->ring != NULL && i < h->cap; i++)
-		free(h->ring[i].value);
+		sc_hold_remove(h, h->ring[i].id);
 	free(h->ring);
 	h->ring = NULL;
 	h->count = 0;
@@ -55,10 +55,11 @@ sc_hold_put(struct sc_hold *h, uint64_t applied, const struct sc_item *it)
 		return SC_HOLD_DUP;
 	if (s->id != 0)
 		sc_hold_remove(h, s->id);  /* stale: applied by other means */
-	s->value = malloc(it->len ? it->len : 1);
+	s->value = it->len <= SC_HOLD_INLINE ? s->small : malloc(it->len);
 	if (s->value == NULL)
 		return SC_HOLD_NOMEM;
-	memcpy(s->value, it->value, it->len);
+	if (it->len > 0)
+		memcpy(s->value, it->value, it->len);
 	s->id = it->id;
 	s->client = it->client;
 	s->req = it->req;
@@ -91,8 +92,11 @@ sc_hold_remove(struct sc_hold *h, uint64_t id)
 
 	if (id == 0 || s->id != id)
 		return;
-	free(s->value);
+	if (s->value != s->small)
+		free(s->value);
 	h->bytes -= s->len;
 	h->count--;
-	memset(s, 0, sizeof(*s));
+	s->id = 0;
+	s->value = NULL;
+	s->len = 0;
 }

@@ -14,11 +14,12 @@
 #include "testutil.h"
 
 
-/* The entry with this id: its value depends on the id, lengths 0..60. */
+/* The entry with this id: its value depends on the id, lengths 0..200
+ * (kept in the slot up to SC_HOLD_INLINE bytes, allocated beyond). */
 static uint32_t
 len_of(uint64_t id)
 {
-	return (uint32_t)((id * 7) % 61);
+	return (uint32_t)((id * 7) % 201);
 }
 
 static void
@@ -43,6 +44,9 @@ check_held(const struct sc_held *h, uint64_t id)
 	assert_true(h->req == id + 17);
 	assert_int_equal(h->len, len_of(id));
 	assert_non_null(h->value);
+	/* a short value costs no allocation */
+	if (h->len <= SC_HOLD_INLINE)
+		assert_ptr_equal(h->value, h->small);
 	for (uint32_t j = 0; j < h->len; j++)
 		assert_int_equal(h->value[j], (uint8_t)(id * 31 + j * 7));
 }
@@ -52,7 +56,7 @@ test_basic(void **state)
 {
 	struct sc_hold h;
 	struct sc_item it;
-	uint8_t buf[64];
+	uint8_t buf[256];
 
 	(void)state;
 	assert_int_equal(sc_hold_init(&h, 0), -1);
@@ -147,7 +151,7 @@ run_order(uint64_t seed, uint32_t cap, uint64_t n)
 {
 	struct sc_hold h;
 	struct sc_item it;
-	uint8_t buf[64];
+	uint8_t buf[256];
 	uint64_t *queue, qlen, qhead = 0, qn, applied = 0, rng = seed;
 	uint64_t bytes = 0, dups = 0, fars = 0, news = 0;
 	uint32_t count = 0, peak = 0;
@@ -272,7 +276,7 @@ test_sorted_orders(void **state)
 {
 	struct sc_hold h;
 	struct sc_item it;
-	uint8_t buf[64];
+	uint8_t buf[256];
 	const uint64_t n = 300;
 	uint64_t applied = 0;
 
@@ -320,7 +324,7 @@ test_stale_slot(void **state)
 {
 	struct sc_hold h;
 	struct sc_item it;
-	uint8_t buf[64];
+	uint8_t buf[256];
 
 	(void)state;
 	assert_int_equal(sc_hold_init(&h, 4), 0);
