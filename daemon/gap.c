@@ -72,6 +72,8 @@ gap_search(const struct sc_gaps *g, uint64_t id)
 static void
 gap_remove_at(struct sc_gaps *g, uint32_t i)
 {
+	if (g->r[i].hinted)
+		g->nhinted--;
 	memmove(&g->r[i], &g->r[i + 1], (g->n - i - 1) * sizeof(*g->r));
 	g->n--;
 }
@@ -94,12 +96,21 @@ gap_interval(const struct sc_gaps *g)
 	return t;
 }
 
+/* The random wait before a first NACK. */
+static int64_t
+gap_delay(struct sc_gaps *g)
+{
+	if (g->conf.delay_max_us <= 0)
+		return 0;
+	return (int64_t)sc_rand_below(&g->rng,
+	    (uint64_t)g->conf.delay_max_us + 1);
+}
+
 static void
 gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now,
     int64_t wait)
 {
 	struct sc_gap_range *r;
-	int64_t delay = 0;
 
 	g->opened++;
 	if (g->n > 0 && g->r[g->n - 1].last + 1 == first &&
@@ -120,10 +131,9 @@ gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now,
 	r->tries = 0;
 	r->asked = 0;
 	r->sampled = 0;
-	if (g->conf.delay_max_us > 0)
-		delay = (int64_t)sc_rand_below(&g->rng,
-		    (uint64_t)g->conf.delay_max_us + 1);
-	gap_set_due(g, r, now + wait + delay);
+	r->hinted = wait > 0;
+	g->nhinted += r->hinted;
+	gap_set_due(g, r, now + wait + gap_delay(g));
 }
 
 /* An answer to a range asked for once (Karn: a repeated NACK makes the
@@ -216,6 +226,7 @@ sc_gap_seen(struct sc_gaps *g, uint64_t id, int64_t now)
 		g->n++;
 		g->r[i].last = id - 1;
 		g->r[i + 1].first = id + 1;
+		g->nhinted += g->r[i].hinted;
 		gap_progress(g, &g->r[i + 1], now);
 	}
 	/* else: cannot split; the id stays "missing" and comes back as a
@@ -238,6 +249,23 @@ sc_gap_hint(struct sc_gaps *g, uint64_t head, int64_t now)
 	if (head >= g->next) {
 		gap_open(g, g->next, head, now, gap_interval(g));
 		g->next = head + 1;
+	}
+}
+
+void
+sc_gap_passed(struct sc_gaps *g, uint64_t id, int64_t now)
+{
+	for (uint32_t i = 0; g->nhinted > 0 && i < g->n &&
+	    g->r[i].last < id; i++) {
+		struct sc_gap_range *r = &g->r[i];
+
+		if (!r->hinted)
+			continue;
+		r->hinted = 0;
+		g->nhinted--;
+		g->passed++;
+		if (r->tries == 0)
+			gap_set_due(g, r, now + gap_delay(g));
 	}
 }
 
@@ -266,6 +294,7 @@ sc_gap_forget(struct sc_gaps *g, uint64_t first, uint64_t last)
 			g->n++;
 			g->r[i].last = lo - 1;
 			g->r[i + 1].first = hi + 1;
+			g->nhinted += g->r[i].hinted;
 		} else {
 			i++;        /* cannot split: keep asking for them */
 			continue;
@@ -316,6 +345,10 @@ sc_gap_due(struct sc_gaps *g, int64_t now, struct sc_gap_ask *out,
 				out[k].last = r->first + max_span - 1;
 			k++;
 			r->tries++;
+			if (r->hinted) {
+				r->hinted = 0;
+				g->nhinted--;
+			}
 			r->asked = now;
 			r->sampled = 0;
 			r->due = now + gap_backoff(g, r->tries);

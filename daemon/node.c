@@ -521,9 +521,12 @@ handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 	for (uint32_t i = 0; i < m->count; i++)
 		node_offer_entry(n, now, &m->items[i]);
 	/* A retransmission carries the coordinator's head: it may reveal a
-	 * lost tail as well as a heartbeat would. */
+	 * lost tail as well as a heartbeat would. DATA comes in id order:
+	 * what such a head announced below this DATA is lost, not late. */
 	if (m->h.type == SC_RETX)
 		sc_gap_hint(&n->gaps, m->a, now);
+	else if (m->count > 0)
+		sc_gap_passed(&n->gaps, m->items[0].id, now);
 	coord_fill_own(n, now);
 }
 

@@ -121,6 +121,7 @@ jrecovery(struct json *j, const struct sc_node *n)
 	jnum(j, "nacks_received", s->nacks_received);
 	jnum(j, "nacks_suppressed", n->gaps.suppressed);
 	jnum(j, "nacks_hurried", n->gaps.hurries);
+	jnum(j, "hints_lost", n->gaps.passed);
 	jnum(j, "repair_srtt_us", (uint64_t)n->gaps.srtt);
 	jnum(j, "repair_rttvar_us", (uint64_t)n->gaps.rttvar);
 	jnum(j, "retransmissions", s->retx_unicast + s->retx_multicast +

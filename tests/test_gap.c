@@ -814,6 +814,56 @@ test_hint(void **state)
 	sc_gap_free(&g);
 }
 
+/* DATA comes in id order: once a DATA beyond a hinted range arrives, what
+ * is still missing of that range was lost and is asked for after the
+ * usual delay; a DATA inside it only settles what lies below it. */
+static void
+test_hint_passed(void **state)
+{
+	struct sc_gap_conf c;
+	struct sc_gaps g;
+	struct sc_gap_ask ask[16];
+
+	(void)state;
+	conf(&c, 29);
+	c.delay_max_us = 0;
+	assert_int_equal(sc_gap_init(&g, &c, 0), 0);
+	sc_gap_seen(&g, 1, 0);
+	sc_gap_hint(&g, 20, 0);
+	expect(&g, "2-20");
+	assert_int_equal(g.nhinted, 1);
+	/* DATA 2..5 arrive, 6 is lost, 7..9 arrive */
+	for (uint64_t id = 2; id <= 9; id++)
+		if (id != 6)
+			sc_gap_seen(&g, id, 100);
+	sc_gap_passed(&g, 2, 100);
+	assert_int_equal(sc_gap_due(&g, 100, ask, 16, 0), 0);
+	sc_gap_passed(&g, 7, 100);
+	expect(&g, "6-6 10-20");
+	assert_true(g.passed == 1);
+	/* 6 is due at once; 10-20 may still be on their way */
+	assert_int_equal(sc_gap_due(&g, 100, ask, 16, 0), 1);
+	assert_true(ask[0].first == 6 && ask[0].last == 6);
+	assert_int_equal(sc_gap_due(&g, 200, ask, 16, 0), 0);
+	/* a DATA beyond the whole range: the rest was lost too */
+	sc_gap_seen(&g, 21, 300);
+	sc_gap_passed(&g, 21, 300);
+	assert_int_equal(g.nhinted, 0);
+	assert_int_equal(sc_gap_due(&g, 300, ask, 16, 0), 1);
+	assert_true(ask[0].first == 10 && ask[0].last == 20);
+	/* a range asked for is no longer hinted; passing it changes
+	 * nothing (its repeat follows the repair timer) */
+	sc_gap_applied(&g, 21);
+	sc_gap_hint(&g, 30, 400);
+	assert_int_equal(sc_gap_due(&g, 400 + RETRY, ask, 16, 0), 1);
+	assert_true(ask[0].first == 22 && ask[0].last == 30);
+	assert_int_equal(g.nhinted, 0);
+	sc_gap_passed(&g, 31, 400 + RETRY);
+	assert_int_equal(sc_gap_due(&g, 400 + RETRY, ask, 16, 0), 0);
+	assert_true(g.passed == 2);
+	sc_gap_free(&g);
+}
+
 /* ------------------------------------------------ randomized vs model */
 
 #define MAXID 200000
@@ -923,6 +973,9 @@ run_random(uint64_t seed, uint32_t max_ranges, int steps)
 			    below(&rng, m.known - m.applied + 12);
 
 			sc_gap_seen(&g, id, now);
+			/* as if it came by DATA: settles hinted ranges below */
+			if (below(&rng, 2) == 0)
+				sc_gap_passed(&g, id, now);
 			if (id > m.known) {
 				model_span(&m, m.known + 1, id - 1, 1);
 				m.known = id;
@@ -933,7 +986,10 @@ run_random(uint64_t seed, uint32_t max_ranges, int steps)
 
 			if (below(&rng, 4) == 0 && m.known > 10)
 				h = m.known - below(&rng, 10);
-			sc_gap_head(&g, h, now);
+			if (below(&rng, 2) == 0)
+				sc_gap_head(&g, h, now);
+			else
+				sc_gap_hint(&g, h, now);
 			if (h > m.known) {
 				model_span(&m, m.known + 1, h, 1);
 				m.known = h;
@@ -1004,6 +1060,17 @@ run_random(uint64_t seed, uint32_t max_ranges, int steps)
 		}
 		check_sorted(&g);
 		assert_true(sc_gap_known(&g) == m.known);
+		/* nhinted counts the hinted ranges, none of them asked yet */
+		{
+			uint32_t h = 0;
+
+			for (uint32_t i = 0; i < g.n; i++) {
+				h += g.r[i].hinted;
+				if (g.r[i].hinted)
+					assert_true(g.r[i].tries == 0);
+			}
+			assert_int_equal(h, g.nhinted);
+		}
 		/* next_due is a lower bound of every due */
 		if (g.n == 0)
 			assert_true(sc_gap_next_due(&g) == INT64_MAX);
@@ -1147,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_repair_timer),
 		cmocka_unit_test(test_hurry),
 		cmocka_unit_test(test_hint),
+		cmocka_unit_test(test_hint_passed),
 		cmocka_unit_test(test_random_exact),
 		cmocka_unit_test(test_random_small_table),
 		cmocka_unit_test(test_determinism),

@@ -29,6 +29,7 @@ struct sc_gap_range {
 	int64_t asked;         /* when it was last asked for */
 	uint32_t tries;        /* NACKs sent for it so far */
 	uint32_t sampled;      /* its answer was timed already */
+	uint32_t hinted;       /* opened by sc_gap_hint, not yet asked */
 };
 
 struct sc_gap_conf {
@@ -54,6 +55,8 @@ struct sc_gaps {
 	int64_t hurried;        /* NACK time whose answer last hurried others */
 	uint64_t hurries;       /* ranges asked again early (answer lost) */
 	uint64_t rtt_samples;
+	uint32_t nhinted;       /* ranges with hinted set */
+	uint64_t passed;        /* hinted ranges found lost by sc_gap_passed */
 };
 
 /* One range to put in a NACK. */
@@ -71,6 +74,11 @@ void sc_gap_head(struct sc_gaps *g, uint64_t head, int64_t now);
  * after the repair interval, so what is merely on its way is not asked
  * for. */
 void sc_gap_hint(struct sc_gaps *g, uint64_t head, int64_t now);
+/* The in-order stream (multicast DATA, sent in id order) has delivered
+ * id: a hinted id below it that is still missing was not on its way but
+ * lost, so it is asked for after the usual short delay instead of the
+ * repair interval. */
+void sc_gap_passed(struct sc_gaps *g, uint64_t id, int64_t now);
 /* Everything up to applied is done (no longer missing). */
 void sc_gap_applied(struct sc_gaps *g, uint64_t applied);
 /* Stop asking for [first, last] (the coordinator no longer has it). */
