@@ -465,6 +465,11 @@ static int apply(struct sc_config *c, int server, const struct key *k,
 
 	switch (k->kind) {
 	case T_U32:
+		if (k->off == offsetof(struct sc_config, nack_delay_ms) &&
+		    strcmp(v, "auto") == 0) {
+			c->nack_delay_ms = SC_NACK_DELAY_AUTO;
+			return 0;
+		}
 		if (parse_ranged(v, k->min, k->max, &x, what, wl) < 0)
 			return -1;
 		if (k->off == offsetof(struct sc_config, ttl))
@@ -881,7 +886,7 @@ void sc_config_defaults(struct sc_config *c)
 	c->coordinator = 0;
 	c->nservers = 0;
 	c->heartbeat_ms = 50;
-	c->nack_delay_ms = 1;
+	c->nack_delay_ms = SC_NACK_DELAY_AUTO;
 	c->nack_backoff_max_ms = 50;
 	c->report_ms = 100;
 	c->forward_retry_ms = 20;

@@ -34,9 +34,22 @@ sc_node_init(struct sc_node *n, const struct sc_config *c, uint32_t id,
 	n->retx_window_us = ms_to_us(c->retx_window_ms);
 
 	memset(&gc, 0, sizeof(gc));
-	/* The coordinator repairs its own losses from its store at once:
-	 * the random delay only spreads NACKs of servers that share one. */
-	gc.delay_max_us = n->coordinator ? 0 : ms_to_us(c->nack_delay_ms);
+	/* The random delay spreads the NACKs of servers that lost the same
+	 * datagram, so that a multicast repair caused by one spares the
+	 * rest. The coordinator repairs its own losses from its store at
+	 * once. It answers the first asker by unicast and multicasts from
+	 * the second on, so only a third asker can be spared: with two
+	 * members (three servers) waiting spares nothing and only delays
+	 * every repair (by the wait and the wakeup for its timer): that is
+	 * what nack_delay_ms = auto (the default) does. A wait set by hand
+	 * is kept (it also tolerates reordering shorter than it). */
+	if (n->coordinator)
+		gc.delay_max_us = 0;
+	else if (c->nack_delay_ms != SC_NACK_DELAY_AUTO)
+		gc.delay_max_us = ms_to_us(c->nack_delay_ms);
+	else
+		gc.delay_max_us = c->nservers <= 3 ? 0 :
+		    ms_to_us(SC_NACK_DELAY_AUTO_MS);
 	/* Repeat no sooner than a retransmission can come back, and after
 	 * the window in which the coordinator suppresses repeat multicasts. */
 	gc.retry_us = ms_to_us(c->retx_window_ms) * 2;

@@ -5,7 +5,8 @@
  * A loss and its repair:
  *   coordinator --DATA 41..80--x (lost at server 2)
  *   coordinator --DATA 81..120--> server 2: gap 41..80 opens
- *   server 2 waits a random 0..nack_delay_ms, then --NACK [41,80]--> coord
+ *   server 2 waits a random 0..nack_delay_ms (none with three servers),
+ *   then --NACK [41,80]--> coord
  *   coordinator --RETX 41..80--> server 2 (unicast; multicast if another
  *   server asked for them within retx_window_ms); server 2 applies 41..120.
  * A lost tail is found by the heartbeat (its head is the highest id); a

@@ -68,7 +68,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ttl, 1);
 	assert_int_equal(cfg.coordinator, 0);
 	assert_int_equal(cfg.heartbeat_ms, 50);
-	assert_int_equal(cfg.nack_delay_ms, 1);
+	assert_true(cfg.nack_delay_ms == SC_NACK_DELAY_AUTO);
 	assert_int_equal(cfg.nack_backoff_max_ms, 50);
 	assert_int_equal(cfg.report_ms, 100);
 	assert_int_equal(cfg.forward_retry_ms, 20);
@@ -667,6 +667,16 @@ static void test_set(void **state)
 	assert_int_equal(sc_config_set(&cfg, 1, "  store_bytes =  1M ", err,
 	    sizeof err), 0);
 	assert_true(cfg.store_bytes == 1u << 20);
+	/* nack_delay_ms: a number, or auto (the default) */
+	assert_int_equal(sc_config_set(&cfg, 1, "nack_delay_ms=7", err,
+	    sizeof err), 0);
+	assert_int_equal(cfg.nack_delay_ms, 7);
+	assert_int_equal(sc_config_set(&cfg, 1, "nack_delay_ms=auto", err,
+	    sizeof err), 0);
+	assert_true(cfg.nack_delay_ms == SC_NACK_DELAY_AUTO);
+	assert_int_equal(sc_config_set(&cfg, 1, "nack_delay_ms=autox", err,
+	    sizeof err), -1);
+	assert_true(cfg.nack_delay_ms == SC_NACK_DELAY_AUTO);
 
 	/* a fault key: server 1 starts from a copy of the cluster's */
 	assert_int_equal(sc_config_set(&cfg, 1, "fault_in_drop=0.5", err,

@@ -976,6 +976,103 @@ test_held_entry_not_reforwarded(void **state)
 	sim_free(&s);
 }
 
+/* Deliver a DATA datagram carrying `id` to node d. */
+static void
+inject_data(struct sim *s, int d, uint64_t id)
+{
+	struct sc_item it;
+	struct sc_msg m;
+	uint8_t buf[SC_RECV_MAX];
+	long len;
+
+	memset(&m, 0, sizeof(m));
+	memset(&it, 0, sizeof(it));
+	m.h.magic = SC_MAGIC;
+	m.h.version = SC_VERSION;
+	m.h.type = SC_DATA;
+	m.h.sender = 0;
+	m.h.cluster = s->conf.cluster_id;
+	it.id = id;
+	it.client = 0x55;
+	it.req = id;
+	it.value = (const uint8_t *)"v";
+	it.len = 1;
+	m.items = &it;
+	m.count = 1;
+	m.a = id;
+	len = sc_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	inject(s, d, &s->conf.servers[0].listen, buf, (size_t)len);
+}
+
+/* When the first NACK for a gap goes out. nack_delay_ms = auto (the
+ * default): at once with two members (the coordinator unicasts to the
+ * first asker, so no wait can spare a NACK), after a random 0..1 ms with
+ * three or more; a wait set by hand is kept. Eight gaps in turn, each
+ * filled before the next opens; the waits go to `waits`. */
+static void
+first_nacks(int nservers, const char *extra, int64_t *waits)
+{
+	static struct sim s;
+	struct sc_node *nd;
+
+	sim_init(&s, nservers, extra, 21);
+	nd = &s.nodes[1].node;
+	s.now = 1000;
+	inject_data(&s, 1, 1);
+	for (uint64_t k = 0; k < 8; k++) {
+		uint64_t sent = nd->st.nacks_sent, a = 1 + 2 * k;
+		int64_t t0;
+
+		inject_data(&s, 1, a + 2);        /* a + 1 is missing */
+		assert_true(nd->gaps.n == 1);
+		t0 = s.now;
+		while (nd->st.nacks_sent == sent && s.now < t0 + 100000) {
+			sc_node_tick(nd, s.now);
+			if (nd->st.nacks_sent == sent)
+				s.now += 10;
+		}
+		assert_true(nd->st.nacks_sent == sent + 1);
+		waits[k] = s.now - t0;
+		inject_data(&s, 1, a + 1);        /* repaired */
+		assert_true(nd->log.count == a + 2);
+		s.now += 1000;
+	}
+	sim_free(&s);
+}
+
+/* The waits are within [0, max] and spread over it. */
+static void
+check_spread(const int64_t *w, int64_t max)
+{
+	int64_t most = 0, least = INT64_MAX;
+
+	for (int k = 0; k < 8; k++) {
+		assert_true(w[k] <= max + 10);
+		most = w[k] > most ? w[k] : most;
+		least = w[k] < least ? w[k] : least;
+	}
+	assert_true(most - least >= max / 8);
+}
+
+static void
+test_nack_delay_by_size(void **state)
+{
+	int64_t w[8];
+
+	(void)state;
+	first_nacks(3, NULL, w);
+	for (int k = 0; k < 8; k++)
+		assert_true(w[k] == 0);
+	first_nacks(3, "nack_delay_ms = auto\n", w);
+	for (int k = 0; k < 8; k++)
+		assert_true(w[k] == 0);
+	first_nacks(5, NULL, w);
+	check_spread(w, 1000);
+	first_nacks(3, "nack_delay_ms = 40\n", w);
+	check_spread(w, 40000);
+}
+
 static uint64_t
 auth_refused(struct sim *s)
 {
@@ -1135,6 +1232,7 @@ main(void)
 		cmocka_unit_test(test_stats_path_escaped),
 		cmocka_unit_test(test_fault_before_decode),
 		cmocka_unit_test(test_held_entry_not_reforwarded),
+		cmocka_unit_test(test_nack_delay_by_size),
 		cmocka_unit_test(test_evicted_served_from_log),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_auth),

@@ -18,6 +18,10 @@
 
 #include "seqcast/fault.h"
 
+/* nack_delay_ms = auto: no wait with two members (three servers), where
+ * no wait can spare a NACK; 1 ms with more. */
+#define SC_NACK_DELAY_AUTO UINT32_MAX
+#define SC_NACK_DELAY_AUTO_MS 1
 #define SC_SERVERS_MAX 64
 
 struct sc_server_conf {
@@ -41,7 +45,8 @@ struct sc_config {
 
 	/* timings, milliseconds */
 	uint32_t heartbeat_ms;       /* coordinator heartbeat interval */
-	uint32_t nack_delay_ms;      /* max random delay before a first NACK */
+	uint32_t nack_delay_ms;      /* max random delay before a first NACK,
+	                                or SC_NACK_DELAY_AUTO */
 	uint32_t nack_backoff_max_ms;/* NACK repeat interval cap */
 	uint32_t report_ms;          /* applied-id report interval */
 	uint32_t forward_retry_ms;   /* first re-forward delay */
