@@ -28,6 +28,8 @@
 
 #define RECV_BATCH 64       /* datagrams per recvmmsg */
 #define RECV_ROUNDS 16      /* recvmmsg calls per wakeup, then timers run */
+#define CONTROL_EVERY 16    /* datagrams handled between two looks at the
+                               control socket */
 #define SOCKBUF (8 << 20)   /* wanted socket buffer size */
 
 struct shell {
@@ -42,6 +44,7 @@ struct shell {
 	struct sc_auth auth;
 	uint64_t send_errors;
 	uint8_t bufs[RECV_BATCH][SC_RECV_MAX];
+	uint8_t cbufs[CONTROL_EVERY][SC_RECV_MAX];  /* control socket's */
 };
 
 static int64_t
@@ -81,18 +84,20 @@ shell_rearm(struct shell *s)
 	ev_timer_start(s->loop, &s->timer);
 }
 
-/* One recvmmsg on fd, every datagram handed to the node; the count read
- * (0 when none or on error). */
+static void shell_control(struct shell *s);
+
+/* One recvmmsg of up to `batch` datagrams on fd into bufs, every datagram
+ * handed to the node; the count read (0 when none or on error). */
 static int
-shell_read(struct shell *s, int fd)
+shell_read(struct shell *s, int fd, uint8_t (*bufs)[SC_RECV_MAX], int batch)
 {
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
 	struct sockaddr_in from[RECV_BATCH];
 	int i, got;
 
-	for (i = 0; i < RECV_BATCH; i++) {
-		iov[i].iov_base = s->bufs[i];
+	for (i = 0; i < batch; i++) {
+		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = SC_RECV_MAX;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -100,7 +105,7 @@ shell_read(struct shell *s, int fd)
 		msgs[i].msg_hdr.msg_name = &from[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
-	got = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+	got = recvmmsg(fd, msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
 	if (got == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR && errno != ECONNREFUSED)
@@ -111,9 +116,15 @@ shell_read(struct shell *s, int fd)
 	 * current (repair timing and retransmit windows are sub-millisecond
 	 * decisions). */
 	ev_now_update(s->loop);
-	for (i = 0; i < got; i++)
-		sc_node_receive(&s->node, shell_now(s), &from[i], s->bufs[i],
+	for (i = 0; i < got; i++) {
+		sc_node_receive(&s->node, shell_now(s), &from[i], bufs[i],
 		    msgs[i].msg_len);
+		/* A batch of requests takes up to a millisecond: a NACK or a
+		 * retransmission that came meanwhile is not kept waiting. */
+		if (fd != s->cfd && (i + 1) % CONTROL_EVERY == 0 &&
+		    i + 1 < got)
+			shell_control(s);
+	}
 	return got;
 }
 
@@ -128,10 +139,10 @@ shell_control(struct shell *s)
 	if (s->cfd == -1)
 		return;
 	for (round = 0; round < RECV_ROUNDS; round++) {
-		int n = shell_read(s, s->cfd);
+		int n = shell_read(s, s->cfd, s->cbufs, CONTROL_EVERY);
 
 		got += n;
-		if (n < RECV_BATCH)
+		if (n < CONTROL_EVERY)
 			break;
 	}
 	if (got > 0)
@@ -146,7 +157,7 @@ shell_drain(struct shell *s, int fd)
 	for (round = 0; round < RECV_ROUNDS; round++) {
 		if (fd != s->cfd)
 			shell_control(s);
-		if (shell_read(s, fd) < RECV_BATCH)
+		if (shell_read(s, fd, s->bufs, RECV_BATCH) < RECV_BATCH)
 			break;
 		/* A long wakeup does not hold back what is due meanwhile
 		 * (a NACK for the gap just seen, a re-forward). */
