@@ -325,6 +325,15 @@ node_offer_entry(struct sc_node *n, int64_t now, const struct sc_item *it)
 {
 	uint64_t applied = n->log.count;
 
+	/* The coordinator's own multicast came back past a gap: its store
+	 * has what is missing, so apply that first instead of holding this
+	 * entry back and filling the gap afterwards (no copy, no hold). */
+	if (n->coordinator && it->id > applied + 1 &&
+	    it->id - applied <= n->hold.cap) {
+		node_fill_local(n, now, applied + 1, it->id - 1, n->hold.cap,
+		    0);
+		applied = n->log.count;
+	}
 	if (it->id <= applied) {
 		n->st.duplicates++;
 		return;

@@ -45,6 +45,8 @@ void node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
 void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
 void node_repair_tick(struct sc_node *n, int64_t now);
 void node_repair_gaps(struct sc_node *n, int64_t now);
+uint64_t node_fill_local(struct sc_node *n, int64_t now, uint64_t first,
+    uint64_t last, uint64_t budget, int forget);
 int64_t node_repair_deadline(const struct sc_node *n);
 
 /* node_durable.c: the log file */

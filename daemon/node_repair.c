@@ -173,29 +173,42 @@ node_repair_gone(struct sc_node *n, const struct sc_msg *m)
 	}
 }
 
+/* Offer [first, last] from the coordinator's store, at most budget ids;
+ * the count offered. Stops at an id the store no longer has; `forget`:
+ * stop asking for it and the rest of the range (nobody has it). */
+uint64_t
+node_fill_local(struct sc_node *n, int64_t now, uint64_t first,
+    uint64_t last, uint64_t budget, int forget)
+{
+	uint64_t id;
+
+	for (id = first; id <= last && id - first < budget; id++) {
+		const struct sc_stored *s;
+		struct sc_item it;
+
+		if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE) {
+			if (forget)
+				sc_gap_forget(&n->gaps, id, last);
+			break;
+		}
+		retx_item(&it, id, s);
+		n->st.retx_local++;
+		node_offer_entry(n, now, &it);
+	}
+	return id - first;
+}
+
 /* The coordinator's own gaps (it lost its own multicast): fill them from
  * its store directly, no datagram needed. */
 static void
 repair_local(struct sc_node *n, int64_t now, const struct sc_gap_ask *ask,
     uint32_t nask)
 {
-	uint32_t budget = NACK_BUDGET;
+	uint64_t budget = NACK_BUDGET;
 
-	for (uint32_t i = 0; i < nask; i++) {
-		for (uint64_t id = ask[i].first; id <= ask[i].last &&
-		    budget > 0; id++, budget--) {
-			const struct sc_stored *s;
-			struct sc_item it;
-
-			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE) {
-				sc_gap_forget(&n->gaps, id, ask[i].last);
-				break;
-			}
-			retx_item(&it, id, s);
-			n->st.retx_local++;
-			node_offer_entry(n, now, &it);
-		}
-	}
+	for (uint32_t i = 0; i < nask && budget > 0; i++)
+		budget -= node_fill_local(n, now, ask[i].first, ask[i].last,
+		    budget, 1);
 }
 
 /* Ask for (a member: NACK) or fill from the store (the coordinator) the
