@@ -1140,6 +1140,8 @@ struct adder {
 	int64_t srtt_us, rttvar_us;
 	uint64_t fast_cursor;   /* requests below it were checked for loss */
 	uint64_t fast_resent;   /* resent early, before their timer */
+	int64_t last_probe;     /* last tail probe (ms) */
+	uint64_t probes;        /* tail probes sent */
 	/* Requests resent early, with next_req at that moment: checked
 	 * again once FAST_GAP requests sent after the resend are acked. */
 	struct { uint64_t req, mark; } again[FAST_AGAIN];
@@ -1346,12 +1348,50 @@ static int send_retry(struct adder *a, struct due d, int64_t now)
 	return rc == RC_OK ? batch_add(a, d.req) : rc;
 }
 
+/* Tail probe (as TCP's tail loss probe): once the whole input is sent,
+ * no later request can show that one of the last was lost (or that its
+ * early resend was), and only its timer is left, which under load has
+ * grown to several round trips. So when no ACK has come for two smoothed
+ * round trips (at least 2 ms), every request still out is sent once
+ * more; a repeat costs the server a lookup and gets the same id. */
+static int64_t probe_at(const struct adder *a)
+{
+	int64_t pto = 2 * a->srtt_us / 1000, last;
+	if (a->next_req <= a->in->n || a->outstanding == 0 || a->srtt_us == 0)
+		return INT64_MAX;
+	if (pto < 2)
+		pto = 2;
+	last = a->last_answer > a->last_probe ? a->last_answer : a->last_probe;
+	return last + pto;
+}
+
+static int tail_probe(struct adder *a, int64_t now)
+{
+	if (now < probe_at(a))
+		return RC_OK;
+	a->last_probe = now;
+	a->probes++;
+	for (uint64_t q = a->next_print; q < a->next_req; q++) {
+		struct slot *s = slot_of(a, q);
+		if (s->req != q || s->state != S_OUT)
+			continue;
+		s->resent = 1;
+		a->resent++;
+		int rc = batch_add(a, q);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return RC_OK;
+}
+
 /* Send due resends and as many new requests as allowed. */
 static int add_send(struct adder *a, int64_t now)
 {
 	int rc = RC_OK;
 	while (rc == RC_OK && a->heap.n && a->heap.v[0].at <= now)
 		rc = send_retry(a, heap_pop(&a->heap), now);
+	if (rc == RC_OK)
+		rc = tail_probe(a, now);
 	refill(a, now);
 	while (rc == RC_OK && room_for_new(a))
 		rc = send_new(a, now);
@@ -1451,12 +1491,27 @@ static int fast_again(struct adder *a, uint64_t acked, int64_t now)
 	return RC_OK;
 }
 
+/* q counts as lost once a request sent more than fast_gap(q) after it is
+ * acked: FAST_GAP, or fewer once the whole input is sent, where fewer
+ * follow q (as TCP's early retransmit lowers the duplicate-ack threshold
+ * when little is in flight): once more than half of those sent after q
+ * are, so even the last but one can be resent early. q + fast_gap(q)
+ * never decreases as q grows, so the cursor scan below stays valid. */
+static uint64_t fast_gap(const struct adder *a, uint64_t q)
+{
+	uint64_t half;
+	if (a->next_req <= a->in->n || q >= a->next_req)
+		return FAST_GAP;
+	half = (a->next_req - 1 - q) / 2;
+	return half < FAST_GAP ? half : FAST_GAP;
+}
+
 static int fast_resend(struct adder *a, uint64_t acked, int64_t now)
 {
 	uint64_t q;
 	if (a->fast_cursor < a->next_print)
 		a->fast_cursor = a->next_print;
-	for (q = a->fast_cursor; q + FAST_GAP < acked; q++) {
+	for (q = a->fast_cursor; q + fast_gap(a, q) < acked; q++) {
 		struct slot *s = slot_of(a, q);
 		if (s->req != q || s->state != S_OUT || s->resent)
 			continue;
@@ -1526,6 +1581,8 @@ static int64_t add_sleep(const struct adder *a, int64_t now)
 		wake = a->heap.v[0].at;
 	if (a->outstanding && a->last_answer + a->o->timeout_ms < wake)
 		wake = a->last_answer + a->o->timeout_ms;
+	if (probe_at(a) < wake)
+		wake = probe_at(a);
 	if (a->o->rate > 0 && a->next_req <= a->in->n && a->tokens < 1 &&
 	    a->outstanding < a->o->window) {
 		int64_t t = now + 1 +
@@ -1584,10 +1641,11 @@ static int add_report(const struct adder *a, int rc)
 	if (o->stats_line)
 		fprintf(stderr, "sent=%" PRIu64 " acked=%" PRIu64 " resent=%"
 		    PRIu64 " datagrams=%" PRIu64 " bytes=%" PRIu64 " seconds=%.3f"
-		    " rate=%.0f/s cpu=%.3f fast=%" PRIu64 "\n", a->next_req - 1,
+		    " rate=%.0f/s cpu=%.3f fast=%" PRIu64 " probes=%" PRIu64
+		    "\n", a->next_req - 1,
 		    a->acked, a->resent, a->datagrams, a->bytes, secs,
 		    secs > 0 ? (double)a->acked / secs : 0.0, cpu_seconds(),
-		    a->fast_resent);
+		    a->fast_resent, a->probes);
 	if (!a->lat)
 		return rc;
 	lat_print(a->lat);
