@@ -264,8 +264,7 @@ sc_gap_passed(struct sc_gaps *g, uint64_t id, int64_t now)
 		r->hinted = 0;
 		g->nhinted--;
 		g->passed++;
-		if (r->tries == 0)
-			gap_set_due(g, r, now + gap_delay(g));
+		gap_set_due(g, r, now + gap_delay(g));   /* never asked yet */
 	}
 }
 

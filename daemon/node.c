@@ -527,16 +527,6 @@ handle_stamped(struct sc_node *n, const struct sc_msg *m)
 	}
 }
 
-/* The coordinator lost some of its own multicast (a DATA or its heartbeat
- * showed the gap): its store has the entries; apply them now rather than
- * on the next timer (its gaps have no NACK delay). */
-static void
-coord_fill_own(struct sc_node *n, int64_t now)
-{
-	if (n->coordinator)
-		node_repair_gaps(n, now);
-}
-
 static void
 handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 {
@@ -549,7 +539,6 @@ handle_entries(struct sc_node *n, int64_t now, const struct sc_msg *m)
 		sc_gap_hint(&n->gaps, m->a, now);
 	else if (m->count > 0)
 		sc_gap_passed(&n->gaps, m->items[0].id, now);
-	coord_fill_own(n, now);
 }
 
 static void
@@ -664,7 +653,11 @@ node_handle(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		break;
 	case SC_HEARTBEAT:
 		sc_gap_head(&n->gaps, m->a, now);
-		coord_fill_own(n, now);
+		/* The coordinator's lost tail is in its store: fill it now
+		 * rather than on the next timer. (A gap before an entry that
+		 * came back is filled as the entry is offered.) */
+		if (n->coordinator)
+			node_repair_gaps(n, now);
 		break;
 	case SC_NACK:
 		node_repair_nack(n, now, m->h.sender, m);

@@ -1336,16 +1336,22 @@ static int send_new(struct adder *a, int64_t now)
 	return rc == RC_OK ? batch_add(a, req) : rc;
 }
 
+/* Send s again now (no RTT sample from it any more: Karn). */
+static int resend(struct adder *a, struct slot *s)
+{
+	s->resent = 1;
+	a->resent++;
+	return batch_add(a, s->req);
+}
+
 static int send_retry(struct adder *a, struct due d, int64_t now)
 {
 	struct slot *s = slot_of(a, d.req);
 	if (s->req != d.req || s->state != S_OUT || s->due != d.at)
 		return RC_OK;   /* acknowledged or rescheduled since */
 	s->delay = next_delay(a->o, s->delay);
-	s->resent = 1;
-	a->resent++;
 	int rc = schedule(a, s, now);
-	return rc == RC_OK ? batch_add(a, d.req) : rc;
+	return rc == RC_OK ? resend(a, s) : rc;
 }
 
 /* Tail probe (as TCP's tail loss probe): once the whole input is sent,
@@ -1375,9 +1381,7 @@ static int tail_probe(struct adder *a, int64_t now)
 		struct slot *s = slot_of(a, q);
 		if (s->req != q || s->state != S_OUT)
 			continue;
-		s->resent = 1;
-		a->resent++;
-		int rc = batch_add(a, q);
+		int rc = resend(a, s);
 		if (rc != RC_OK)
 			return rc;
 	}
@@ -1458,16 +1462,14 @@ static int on_ack_item(struct adder *a, const struct sc_item *it,
  * repeated request, which the coordinator answers with the same id. */
 static int fast_one(struct adder *a, struct slot *s, int64_t now)
 {
-	s->resent = 1;
 	a->fast_resent++;
-	a->resent++;
 	if (a->again_len < FAST_AGAIN) {
 		uint32_t i = (a->again_head + a->again_len++) % FAST_AGAIN;
 		a->again[i].req = s->req;
 		a->again[i].mark = a->next_req;
 	}
 	int rc = schedule(a, s, now);
-	return rc == RC_OK ? batch_add(a, s->req) : rc;
+	return rc == RC_OK ? resend(a, s) : rc;
 }
 
 /* Early resends whose resend was lost too: look again once requests
@@ -1581,8 +1583,9 @@ static int64_t add_sleep(const struct adder *a, int64_t now)
 		wake = a->heap.v[0].at;
 	if (a->outstanding && a->last_answer + a->o->timeout_ms < wake)
 		wake = a->last_answer + a->o->timeout_ms;
-	if (probe_at(a) < wake)
-		wake = probe_at(a);
+	int64_t probe = probe_at(a);
+	if (probe < wake)
+		wake = probe;
 	if (a->o->rate > 0 && a->next_req <= a->in->n && a->tokens < 1 &&
 	    a->outstanding < a->o->window) {
 		int64_t t = now + 1 +
