@@ -101,6 +101,8 @@ static const struct key keys[] = {
 	CU32("ttl", ttl, 1, 255),   /* int field, handled specially */
 	CU32("coordinator", coordinator, 0, SC_SERVERS_MAX - 1),
 	CU32("heartbeat_ms", heartbeat_ms, 1, MS_MAX),
+	CU32("failover_ms", failover_ms, 10, 60000),
+	CU32("mtu", mtu, 0, 65535),
 	CU32("nack_delay_ms", nack_delay_ms, 0, MS_MAX),
 	CU32("nack_backoff_max_ms", nack_backoff_max_ms, 1, MS_MAX),
 	CU32("report_ms", report_ms, 1, MS_MAX),
@@ -886,6 +888,8 @@ void sc_config_defaults(struct sc_config *c)
 	c->coordinator = 0;
 	c->nservers = 0;
 	c->heartbeat_ms = 50;
+	c->failover_ms = 150;
+	c->mtu = 0;
 	c->nack_delay_ms = SC_NACK_DELAY_AUTO;
 	c->nack_backoff_max_ms = 50;
 	c->report_ms = 100;

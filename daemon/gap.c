@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seqcast/fault.h"
+#include "seqcast/rng.h"
 #include "seqcast/gap.h"
 
 int
@@ -41,7 +41,7 @@ gap_jitter(struct sc_gaps *g, int64_t interval)
 	if (quarter <= 0)
 		return interval;
 	return interval - quarter +
-	    (int64_t)sc_rand_below(&g->rng, (uint64_t)(2 * quarter + 1));
+	    (int64_t)sc_rng_below(&g->rng, (uint64_t)(2 * quarter + 1));
 }
 
 static void
@@ -102,7 +102,7 @@ gap_delay(struct sc_gaps *g)
 {
 	if (g->conf.delay_max_us <= 0)
 		return 0;
-	return (int64_t)sc_rand_below(&g->rng,
+	return (int64_t)sc_rng_below(&g->rng,
 	    (uint64_t)g->conf.delay_max_us + 1);
 }
 

@@ -32,6 +32,14 @@ sc_hold_free(struct sc_hold *h)
 	h->bytes = 0;
 }
 
+void
+sc_hold_clear(struct sc_hold *h)
+{
+	for (uint32_t i = 0; h->count > 0 && i < h->cap; i++)
+		if (h->ring[i].id != 0)
+			sc_hold_remove(h, h->ring[i].id);
+}
+
 static struct sc_held *
 hold_slot(const struct sc_hold *h, uint64_t id)
 {
@@ -63,6 +71,7 @@ sc_hold_put(struct sc_hold *h, uint64_t applied, const struct sc_item *it)
 	s->id = it->id;
 	s->client = it->client;
 	s->req = it->req;
+	s->view = it->view;
 	s->len = it->len;
 	h->count++;
 	h->bytes += it->len;

@@ -2,6 +2,7 @@
  * log.c - stderr logging with a level.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "seqcast/log.h"
@@ -34,4 +35,19 @@ sc_log(int level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int
+sc_ratelimit_allow(struct sc_ratelimit *r, int64_t now,
+    unsigned long long *held)
+{
+	if (now < r->next) {
+		r->suppressed++;
+		r->total++;
+		return 0;
+	}
+	r->next = now + (r->period > 0 ? r->period : 1000000);
+	*held = r->suppressed;
+	r->suppressed = 0;
+	return 1;
 }

@@ -51,58 +51,103 @@ all_zero(const uint8_t *p, uint64_t n)
 	return 1;
 }
 
+size_t
+sc_logrec_encode(uint8_t *h, const struct sc_item *it)
+{
+	sc_put_le32(h, SC_LOGREC_MAGIC);
+	sc_put_le32(h + 4, it->len);
+	sc_put_le64(h + 8, it->id);
+	sc_put_le64(h + 16, it->client);
+	sc_put_le64(h + 24, it->req);
+	sc_put_le32(h + 32, it->view);
+	sc_put_le32(h + 36, 0);
+	sc_put_le32(h + 40, sc_crc32c(0, it->value, it->len));
+	sc_put_le32(h + 44, sc_crc32c(0, h, 44));
+	if (it->len > 0)
+		memcpy(h + SC_LOGREC_HEAD, it->value, it->len);
+	return SC_LOGREC_HEAD + it->len;
+}
+
+/* Check the header at h (rem bytes left in the image): NULL if good, else
+ * why not. *torn: it is only cut short. */
+static const char *
+rec_check(const uint8_t *h, uint64_t rem, uint64_t expect, uint32_t view,
+    int *torn)
+{
+	uint32_t len;
+
+	*torn = 0;
+	if (sc_get_le32(h) == SC_LOGREC_OLD)
+		return "a log file of an older seqcast (format 1, before "
+		    "views): move it away to start this server empty";
+	if (sc_get_le32(h) != SC_LOGREC_MAGIC ||
+	    sc_get_le32(h + 44) != sc_crc32c(0, h, 44))
+		return "bad record header";
+	len = sc_get_le32(h + 4);
+	if (len > SC_VALUE_MAX)
+		return "record length out of range";
+	if (rem < SC_LOGREC_HEAD + (uint64_t)len) {
+		*torn = 1;                  /* body cut short */
+		return NULL;
+	}
+	if (sc_get_le32(h + 40) != sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
+		*torn = (rem == SC_LOGREC_HEAD + (uint64_t)len);
+		return *torn ? NULL : "record checksum mismatch";
+	}
+	if (sc_get_le64(h + 8) != expect)
+		return "record id out of sequence";
+	if (sc_get_le32(h + 32) < view)
+		return "record view goes down";
+	return NULL;
+}
+
+static void
+rec_item(const uint8_t *h, struct sc_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->len = sc_get_le32(h + 4);
+	it->id = sc_get_le64(h + 8);
+	it->client = sc_get_le64(h + 16);
+	it->req = sc_get_le64(h + 24);
+	it->view = sc_get_le32(h + 32);
+	it->value = h + SC_LOGREC_HEAD;
+}
+
 uint64_t
 sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
     void *ctx, uint64_t *bad, const char **why)
 {
 	uint64_t off = 0, expect = 1;
+	uint32_t view = 0;
 
 	*bad = UINT64_MAX;
 	*why = NULL;
 	while (off < size) {
 		const uint8_t *h = data + off;
 		uint64_t rem = size - off;
-		uint32_t len;
+		struct sc_item it;
+		int torn;
 
 		/* A crash mid-write leaves a prefix of the last record, or
 		 * (after a power failure) zeroed blocks: cut them. */
 		if (rem < SC_LOGREC_HEAD || all_zero(h, rem))
 			break;
-		if (sc_get_le32(h) != SC_LOGREC_MAGIC ||
-		    sc_get_le32(h + 36) != sc_crc32c(0, h, 36)) {
+		*why = rec_check(h, rem, expect, view, &torn);
+		if (*why != NULL) {
 			*bad = off;
-			*why = "bad record header";
 			break;
 		}
-		len = sc_get_le32(h + 4);
-		if (len > SC_VALUE_MAX) {
-			*bad = off;
-			*why = "record length out of range";
+		if (torn)
 			break;
-		}
-		if (rem < SC_LOGREC_HEAD + (uint64_t)len)
-			break;                      /* torn: body cut short */
-		if (sc_get_le32(h + 32) !=
-		    sc_crc32c(0, h + SC_LOGREC_HEAD, len)) {
-			if (rem == SC_LOGREC_HEAD + (uint64_t)len)
-				break;              /* torn: last body */
-			*bad = off;
-			*why = "record checksum mismatch";
-			break;
-		}
-		if (sc_get_le64(h + 8) != expect) {
-			*bad = off;
-			*why = "record id out of sequence";
-			break;
-		}
-		if (fn != NULL && fn(ctx, expect, sc_get_le64(h + 16),
-		    sc_get_le64(h + 24), h + SC_LOGREC_HEAD, len, off) == -1) {
+		rec_item(h, &it);
+		if (fn != NULL && fn(ctx, &it, off) == -1) {
 			*bad = off;
 			*why = "cannot load record";
 			break;
 		}
+		view = it.view;
 		expect++;
-		off += SC_LOGREC_HEAD + len;
+		off += SC_LOGREC_HEAD + it.len;
 	}
 	return off;
 }
@@ -112,6 +157,7 @@ struct count_ctx {
 	sc_logfile_fn fn;
 	void *ctx;
 	uint64_t last;
+	uint32_t last_view;
 };
 
 static int
@@ -133,22 +179,22 @@ index_note(struct sc_logfile *f, uint64_t id, uint64_t offset)
 }
 
 static int
-count_record(void *ctx, uint64_t id, uint64_t client, uint64_t req,
-    const uint8_t *value, uint32_t len, uint64_t offset)
+count_record(void *ctx, const struct sc_item *it, uint64_t offset)
 {
 	struct count_ctx *c = ctx;
 
-	c->last = id;
-	if (index_note(c->f, id, offset) == -1)
+	c->last = it->id;
+	c->last_view = it->view;
+	if (index_note(c->f, it->id, offset) == -1)
 		return -1;
-	return c->fn ? c->fn(c->ctx, id, client, req, value, len, offset) : 0;
+	return c->fn ? c->fn(c->ctx, it, offset) : 0;
 }
 
 static int
 logfile_replay(struct sc_logfile *f, sc_logfile_fn fn, void *ctx, char *err,
     size_t errlen)
 {
-	struct count_ctx c = { f, fn, ctx, 0 };
+	struct count_ctx c = { f, fn, ctx, 0, 0 };
 	struct stat st;
 	uint8_t *map = NULL;
 	uint64_t good = 0, bad;
@@ -177,6 +223,7 @@ logfile_replay(struct sc_logfile *f, sc_logfile_fn fn, void *ctx, char *err,
 		}
 	}
 	f->last_id = c.last;
+	f->last_view = c.last_view;
 	f->size = f->synced = good;
 	if (good < (uint64_t)st.st_size) {
 		f->cut_bytes = (uint64_t)st.st_size - good;
@@ -271,30 +318,23 @@ sc_logfile_write(struct sc_logfile *f)
 }
 
 int64_t
-sc_logfile_append(struct sc_logfile *f, uint64_t id, uint64_t client,
-    uint64_t req, const uint8_t *value, uint32_t len)
+sc_logfile_append(struct sc_logfile *f, const struct sc_item *it)
 {
-	uint8_t *h;
 	int64_t off = (int64_t)f->size;
 
-	if (id != f->last_id + 1 || len > SC_VALUE_MAX ||
-	    index_note(f, id, (uint64_t)off) == -1)
+	if (it->id != f->last_id + 1 || it->len > SC_VALUE_MAX ||
+	    (it->id > 1 && it->view < f->last_view) ||
+	    index_note(f, it->id, (uint64_t)off) == -1)
 		return -1;
-	if (f->buf_len + SC_LOGREC_HEAD + len > f->buf_cap &&
-	    sc_logfile_write(f) == -1)
+	if (f->buf_len + SC_LOGREC_HEAD + it->len > f->buf_cap &&
+	    sc_logfile_write(f) == -1) {
+		f->index_len -= ((it->id - 1) % SC_LOG_INDEX_EVERY == 0);
 		return -1;
-	h = f->buf + f->buf_len;
-	sc_put_le32(h, SC_LOGREC_MAGIC);
-	sc_put_le32(h + 4, len);
-	sc_put_le64(h + 8, id);
-	sc_put_le64(h + 16, client);
-	sc_put_le64(h + 24, req);
-	sc_put_le32(h + 32, sc_crc32c(0, value, len));
-	sc_put_le32(h + 36, sc_crc32c(0, h, 36));
-	memcpy(h + SC_LOGREC_HEAD, value, len);
-	f->buf_len += SC_LOGREC_HEAD + len;
-	f->size += SC_LOGREC_HEAD + len;
-	f->last_id = id;
+	}
+	f->buf_len += sc_logrec_encode(f->buf + f->buf_len, it);
+	f->size += SC_LOGREC_HEAD + it->len;
+	f->last_id = it->id;
+	f->last_view = it->view;
 	return off;
 }
 
@@ -334,45 +374,175 @@ chunk_load(struct sc_logfile *f, uint64_t off, uint64_t need)
 	return 0;
 }
 
-int
-sc_logfile_get(struct sc_logfile *f, uint64_t id, uint64_t *client,
-    uint64_t *req, const uint8_t **value, uint32_t *len)
+/* Offset of record id (1 <= id <= last_id + 1: one past the end is the
+ * file's size), walking from the index; -1 if unreadable. */
+static int64_t
+rec_offset(struct sc_logfile *f, uint64_t id)
 {
 	uint64_t k = (id - 1) / SC_LOG_INDEX_EVERY, off, at;
 
+	if (id == f->last_id + 1)
+		return (int64_t)f->size;
 	if (id == 0 || id > f->last_id || k >= f->index_len)
 		return -1;
 	off = f->index[k];
-	/* Walk from the indexed record; the chunk holds at least the 64
-	 * records of one index step (64 x 1064 bytes < 128 KiB). */
-	for (at = k * SC_LOG_INDEX_EVERY + 1;; at++) {
+	/* The chunk holds at least the 64 records of one index step
+	 * (64 x 1072 bytes < 128 KiB). */
+	for (at = k * SC_LOG_INDEX_EVERY + 1; at < id; at++) {
 		const uint8_t *h;
-		uint32_t n;
 
 		if (chunk_load(f, off, SC_LOGREC_HEAD) == -1)
 			return -1;
 		h = f->chunk + (off - f->chunk_off);
-		n = sc_get_le32(h + 4);
-		if (sc_get_le32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
+		if (sc_get_le32(h) != SC_LOGREC_MAGIC ||
+		    sc_get_le32(h + 4) > SC_VALUE_MAX ||
 		    sc_get_le64(h + 8) != at)
 			return -1;
-		if (at == id) {
-			if (chunk_load(f, off, SC_LOGREC_HEAD + n) == -1)
-				return -1;
-			h = f->chunk + (off - f->chunk_off);
-			/* Read back as checked at start: a record damaged
-			 * since (disk, another writer) is refused, never
-			 * handed out. */
-			if (sc_get_le32(h + 36) != sc_crc32c(0, h, 36) ||
-			    sc_get_le32(h + 32) != sc_crc32c(0,
-			    h + SC_LOGREC_HEAD, n))
-				return -1;
-			*client = sc_get_le64(h + 16);
-			*req = sc_get_le64(h + 24);
-			*value = h + SC_LOGREC_HEAD;
-			*len = n;
-			return 0;
-		}
-		off += SC_LOGREC_HEAD + n;
+		off += SC_LOGREC_HEAD + sc_get_le32(h + 4);
 	}
+	return (int64_t)off;
+}
+
+int
+sc_logfile_get(struct sc_logfile *f, uint64_t id, struct sc_item *out)
+{
+	int64_t off = id <= f->last_id ? rec_offset(f, id) : -1;
+	const uint8_t *h;
+	uint32_t n;
+
+	if (off < 0 || chunk_load(f, (uint64_t)off, SC_LOGREC_HEAD) == -1)
+		return -1;
+	h = f->chunk + ((uint64_t)off - f->chunk_off);
+	n = sc_get_le32(h + 4);
+	if (sc_get_le32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
+	    sc_get_le64(h + 8) != id ||
+	    chunk_load(f, (uint64_t)off, SC_LOGREC_HEAD + n) == -1)
+		return -1;
+	h = f->chunk + ((uint64_t)off - f->chunk_off);
+	/* Read back as checked at start: a record damaged since (disk,
+	 * another writer) is refused, never handed out. */
+	if (sc_get_le32(h + 44) != sc_crc32c(0, h, 44) ||
+	    sc_get_le32(h + 40) != sc_crc32c(0, h + SC_LOGREC_HEAD, n))
+		return -1;
+	rec_item(h, out);
+	return 0;
+}
+
+int
+sc_logfile_truncate(struct sc_logfile *f, uint64_t keep)
+{
+	int64_t off;
+
+	if (keep >= f->last_id)
+		return keep == f->last_id ? 0 : -1;
+	if (sc_logfile_write(f) == -1)
+		return -1;
+	off = rec_offset(f, keep + 1);
+	if (off < 0 || ftruncate(f->fd, off) == -1 ||
+	    lseek(f->fd, off, SEEK_SET) == -1)
+		return -1;
+	f->truncated += f->last_id - keep;
+	f->size = (uint64_t)off;
+	if (f->synced > f->size)
+		f->synced = f->size;
+	/* Bytes from the cut on are gone (and will be written again): the
+	 * read cache must not serve them. */
+	f->chunk_len = 0;
+	f->index_len = keep == 0 ? 0 : (keep - 1) / SC_LOG_INDEX_EVERY + 1;
+	f->last_id = keep;
+	f->last_view = 0;
+	if (keep > 0) {
+		struct sc_item it;
+
+		if (sc_logfile_get(f, keep, &it) == -1)
+			return -1;
+		f->last_view = it.view;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The state file */
+
+#define STATE_MAGIC 0x53435331u /* "SCS1" */
+
+void
+sc_state_encode(uint8_t b[SC_STATE_LEN], const struct sc_state *st)
+{
+	sc_put_le32(b, STATE_MAGIC);
+	sc_put_le32(b + 4, st->view);
+	sc_put_le32(b + 8, st->normal_view);
+	sc_put_le64(b + 12, st->commit);
+	sc_put_le32(b + 20, 0);
+	sc_put_le32(b + 24, sc_crc32c(0, b, 24));
+}
+
+int
+sc_state_decode(const uint8_t *b, size_t len, struct sc_state *st)
+{
+	if (len != SC_STATE_LEN || sc_get_le32(b) != STATE_MAGIC ||
+	    sc_get_le32(b + 24) != sc_crc32c(0, b, 24))
+		return -1;
+	st->view = sc_get_le32(b + 4);
+	st->normal_view = sc_get_le32(b + 8);
+	st->commit = sc_get_le64(b + 12);
+	return 0;
+}
+
+int
+sc_state_load(const char *dir, uint32_t server, struct sc_state *st,
+    char *err, size_t errlen)
+{
+	char path[600];
+	uint8_t b[SC_STATE_LEN + 1];
+	ssize_t n;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/server-%u.state", dir, server);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n < 0 || sc_state_decode(b, (size_t)n, st) == -1) {
+		snprintf(err, errlen, "%s: damaged state file", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sc_state_save(const char *dir, uint32_t server, const struct sc_state *st,
+    char *err, size_t errlen)
+{
+	char path[600], tmp[610];
+	uint8_t b[SC_STATE_LEN];
+	int fd, dfd, ok;
+
+	sc_state_encode(b, st);
+	snprintf(path, sizeof(path), "%s/server-%u.state", dir, server);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		goto fail;
+	ok = write(fd, b, sizeof(b)) == (ssize_t)sizeof(b) && fsync(fd) == 0;
+	if (close(fd) == -1 || !ok || rename(tmp, path) == -1)
+		goto fail;
+	/* The rename itself must reach the disk. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		goto fail;
+	ok = fsync(dfd) == 0;
+	close(dfd);
+	if (!ok)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: cannot save: %s", path, strerror(errno));
+	return -1;
 }

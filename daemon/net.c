@@ -2,7 +2,11 @@
  * net.c - socket set-up shared by seqcastd and the tools.
  */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -118,4 +122,36 @@ sc_net_steered_socket(const struct sockaddr_in *addr, uint32_t control_types,
 		errno = saved;
 	}
 	return 0;
+}
+
+int
+sc_net_mtu(struct in_addr ifaddr)
+{
+	struct ifaddrs *ifs, *i;
+	struct ifreq ifr;
+	int mtu = 0, fd;
+
+	if (getifaddrs(&ifs) == -1)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const void *)i->ifa_addr;
+
+		if (a != NULL && a->sin_family == AF_INET &&
+		    a->sin_addr.s_addr == ifaddr.s_addr) {
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			    i->ifa_name);
+			break;
+		}
+	}
+	freeifaddrs(ifs);
+	if (ifr.ifr_name[0] == '\0')
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd == -1)
+		return 0;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
 }

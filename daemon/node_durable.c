@@ -1,142 +1,233 @@
 /*
- * node_durable.c - the node's log file: replay at start, appends, the
- * fsync policy, and the rate limit on catch-up served from the log.
+ * node_durable.c - the log file, through the I/O interface: appends,
+ * cuts, the writes that make them durable (group commit: one write, and
+ * with fsync = each one fdatasync, per pass), the state file, and a disk
+ * that fails.
  *
- * Who writes what, when:
- * - A member appends an entry when it applies it.
- * - The coordinator appends an entry when it stamps it, before its DATA
- *   can leave: its log file is its record of every id it ever gave, so a
- *   restarted coordinator resumes at the next id and can never give one
- *   twice (no separate counter file). It still *applies* (counts, acks,
- *   shows in `seqcast log`) only when its own DATA comes back.
- * - Before any DATA or ACK datagram leaves, the records it depends on are
- *   written to the kernel (so a crashed process loses nothing it told
- *   anyone about) and, with fsync = each, fdatasync'ed: one fdatasync per
- *   batch, not per entry (group commit).
+ * Nothing is announced before it is durable: the coordinator's DATA
+ * waits in the outbox for the write that holds its entries, a member
+ * reports (and so counts towards a majority) only what is durable, and
+ * nothing is applied beyond it. Without a data_dir "durable" means "in
+ * this process's memory", and a restarted server trusts nothing it had.
+ *
+ * A failed append or write (ENOSPC, EIO) stops this server from taking
+ * entries: what was not yet durable is cut from memory and from the file
+ * at the end of the pass, so that nothing unwritten is ever announced and
+ * no id it cut is announced with another value unless a coordinator
+ * stamps it anew; a coordinator falls silent (no stamps, no heartbeats),
+ * so the others elect one whose disk works. Every second (then less
+ * often) it tries again; once a write works it is a member again and
+ * catches up.
  */
-#include <stdio.h>
-#include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
-#include "seqcast/log.h"
 #include "node_priv.h"
 
+#define RETRY_MAX_US 8000000
+
 static int
-replay_entry(void *ctx, uint64_t id, uint64_t client, uint64_t req,
-    const uint8_t *value, uint32_t len, uint64_t offset)
+read_back(void *ctx, uint64_t id, struct sc_item *out)
 {
 	struct sc_node *n = ctx;
 
-	(void)offset;
-	if (sc_applog_append(&n->log, id, client, req, value, len) == -1)
+	return n->io.read(n->io.ctx, id, out);
+}
+
+void
+node_disk_init(struct sc_node *n)
+{
+	n->dk.on = n->io.append != NULL && n->io.sync != NULL &&
+	    n->io.read != NULL && n->io.truncate != NULL;
+	if (n->dk.on) {
+		n->sm.log.read = read_back;
+		n->sm.log.read_ctx = n;
+	}
+}
+
+int
+node_disk_ok(const struct sc_node *n)
+{
+	return !n->dk.failed;
+}
+
+static void
+fail(struct sc_node *n, int err, const char *what)
+{
+	if (SC_MUTATED(SC_MUT_DISK_IGNORE))
+		return;
+	if (!n->dk.failed) {
+		n->dk.failures++;
+		n->dk.retry_at = n->now + NODE_DISK_RETRY_US;
+		n->dk.file_keep = n->sm.durable;
+		node_say(n, SC_LOG_ERROR, "cannot %s the log: %s: taking no "
+		    "entries until it works again (retrying every second); "
+		    "nothing after entry %llu is announced", what,
+		    strerror(err), (unsigned long long)n->sm.durable);
+	}
+	n->dk.failed = 1;
+	n->dk.err = err;
+}
+
+int
+node_disk_append(struct sc_node *n, const struct sc_item *it)
+{
+	if (!n->dk.on) {
+		node_stream_durable(n, it->id);
+		return 0;
+	}
+	if (n->dk.failed)
 		return -1;
-	if (n->coordinator)
-		sc_seq_remember(&n->seq, client, req, id);
-	n->recovered++;
+	if (n->io.append(n->io.ctx, it) == -1) {
+		fail(n, errno, "append to");
+		if (!SC_MUTATED(SC_MUT_DISK_IGNORE))
+			return -1;
+	}
+	n->dk.written = it->id;
+	n->dk.dirty = 1;
+	if (SC_MUTATED(SC_MUT_ACK_UNDURABLE))
+		node_stream_durable(n, it->id);
+	return 0;
+}
+
+void
+node_disk_cut(struct sc_node *n, uint64_t keep)
+{
+	if (!n->dk.on)
+		return;
+	n->dk.written = min_u64(n->dk.written, keep);
+	n->dk.ticket_op = min_u64(n->dk.ticket_op, keep);
+	if (n->dk.failed) {
+		n->dk.file_keep = min_u64(n->dk.file_keep, keep);
+		return;
+	}
+	if (n->io.truncate(n->io.ctx, keep) == -1) {
+		fail(n, errno, "cut");
+		n->dk.file_keep = min_u64(n->dk.file_keep, keep);
+		return;
+	}
+	n->dk.dirty = 1;
+}
+
+/* End of a pass: after a failure, cut back to what is durable; else ask
+ * for the write of what this pass appended. */
+void
+node_disk_flush(struct sc_node *n)
+{
+	int fds;
+
+	if (!n->dk.on)
+		return;
+	if (n->dk.failed) {
+		if (n->sm.log.op > n->sm.durable)
+			node_stream_cut(n, n->sm.durable);
+		return;
+	}
+	if (!n->dk.dirty || n->dk.in_flight)
+		return;
+	fds = n->conf->fsync == SC_FSYNC_EACH ||
+	    (n->conf->fsync == SC_FSYNC_INTERVAL && n->now >= n->dk.next_fsync);
+	if (fds && n->conf->fsync == SC_FSYNC_INTERVAL)
+		n->dk.next_fsync = n->now +
+		    ms_to_us(n->conf->fsync_interval_ms);
+	n->dk.ticket++;
+	n->dk.ticket_op = n->dk.written;
+	n->dk.in_flight = 1;
+	n->dk.dirty = 0;
+	n->io.sync(n->io.ctx, n->dk.ticket, fds);
+}
+
+void
+node_disk_synced(struct sc_node *n, uint64_t ticket, int ok, int err)
+{
+	if (!n->dk.on || ticket != n->dk.ticket || !n->dk.in_flight)
+		return;
+	n->dk.in_flight = 0;
+	if (!ok && !SC_MUTATED(SC_MUT_DISK_IGNORE)) {
+		fail(n, err, "write");
+		return;
+	}
+	node_stream_durable(n, min_u64(n->dk.ticket_op, n->dk.written));
+}
+
+void
+node_disk_tick(struct sc_node *n)
+{
+	if (!n->dk.on)
+		return;
+	if (n->dk.failed && n->now >= n->dk.retry_at) {
+		if (n->io.truncate(n->io.ctx, n->dk.file_keep) == 0) {
+			n->dk.failed = 0;
+			n->dk.written = n->dk.file_keep;
+			n->dk.dirty = 1;
+			node_say(n, SC_LOG_INFO, "the log takes writes again "
+			    "(entries up to %llu kept)",
+			    (unsigned long long)n->dk.file_keep);
+			return;
+		}
+		n->dk.retry_at = n->now + NODE_DISK_RETRY_US *
+		    (int64_t)(n->dk.failures < 4 ? n->dk.failures : 8);
+		if (n->dk.retry_at - n->now > RETRY_MAX_US)
+			n->dk.retry_at = n->now + RETRY_MAX_US;
+	}
+	/* fsync = interval: an fdatasync when due, even in a quiet spell. */
+	if (n->conf->fsync == SC_FSYNC_INTERVAL && !n->dk.failed &&
+	    n->now >= n->dk.next_fsync && n->dk.ticket_op > 0 &&
+	    !n->dk.in_flight)
+		n->dk.dirty = 1;
+}
+
+int64_t
+node_disk_deadline(const struct sc_node *n)
+{
+	if (!n->dk.on)
+		return INT64_MAX;
+	if (n->dk.failed)
+		return n->dk.retry_at;
+	if (n->conf->fsync == SC_FSYNC_INTERVAL && n->dk.ticket_op > 0)
+		return n->dk.next_fsync;
+	return INT64_MAX;
+}
+
+int
+node_disk_save(struct sc_node *n, const struct sc_state *st)
+{
+	if (!n->dk.on || n->io.save_state == NULL)
+		return -1;
+	if (n->io.save_state(n->io.ctx, st) == -1) {
+		node_warn(n, "cannot save the state file: %s", strerror(errno));
+		return -1;
+	}
+	n->dk.saves++;
 	return 0;
 }
 
 int
-sc_node_open_log(struct sc_node *n, char *err, size_t errlen)
+sc_node_load(struct sc_node *n, const struct sc_item *entry)
 {
-	const char *dir = n->conf->servers[n->id].data_dir;
-	uint64_t last;
-	int rc;
-
-	err[0] = '\0';
-	n->file.fd = -1;
-	if (dir[0] == '\0')
-		return 0;
-	/* Entries read back count as applied; their values stay on disk. */
-	sc_applog_use_file(&n->log, &n->file);
-	n->outq_buf = malloc((size_t)SC_OUTQ_MAX * SC_DATAGRAM_MAX);
-	if (n->outq_buf == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (sc_entries_append(&n->sm.log, entry->id, entry->view,
+	    entry->client, entry->req, entry->value, entry->len) == -1)
 		return -1;
-	}
-	rc = sc_logfile_open(&n->file, dir, n->id, replay_entry, n, err,
-	    errlen);
-	if (rc == -1) {
-		n->log.file = NULL;
-		return -1;
-	}
-	last = n->log.count;
-	/* Resume after the last entry: the gap tracker, and at the
-	 * coordinator the counter and the (empty) retransmit store. */
-	sc_gap_applied(&n->gaps, last);
-	if (n->coordinator) {
-		n->seq.next = last + 1;
-		sc_retx_free(&n->retx);
-		if (sc_retx_init(&n->retx, n->conf->store_bytes,
-		    n->conf->nservers, last + 1) == -1) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return rc;
+	n->dk.written = entry->id;
+	n->dk.loaded++;
+	n->sm.durable = entry->id;
+	/* What is on disk may leave memory at once. */
+	if (n->dk.on && entry->id % SC_ENTRY_BLOCK == 0)
+		sc_entries_evict(&n->sm.log, entry->id, n->conf->store_bytes);
+	return 0;
 }
 
 void
-node_persist(struct sc_node *n, uint64_t id, uint64_t client, uint64_t req,
-    const uint8_t *value, uint32_t len)
+sc_node_load_state(struct sc_node *n, const struct sc_state *st,
+    int have_state)
 {
-	if (n->file.fd == -1)
-		return;
-	if (sc_logfile_append(&n->file, id, client, req, value, len) == -1)
-		node_warn(n, n->now, "%s: cannot append entry %llu",
-		    n->file.path, (unsigned long long)id);
-}
-
-/* Called before a DATA or ACK datagram leaves. */
-void
-node_make_durable(struct sc_node *n)
-{
-	int rc;
-
-	if (n->file.fd == -1)
-		return;
-	if (n->conf->fsync == SC_FSYNC_EACH)
-		rc = sc_logfile_sync(&n->file);
-	else
-		rc = sc_logfile_write(&n->file);
-	if (rc == -1)
-		node_warn(n, n->now, "%s: cannot write the log: %m",
-		    n->file.path);
-}
-
-void
-node_durable_tick(struct sc_node *n, int64_t now)
-{
-	if (n->file.fd == -1 || n->conf->fsync != SC_FSYNC_INTERVAL ||
-	    now < n->next_sync)
-		return;
-	if (sc_logfile_sync(&n->file) == -1)
-		node_warn(n, now, "%s: fdatasync failed: %m", n->file.path);
-	n->next_sync = now + ms_to_us(n->conf->fsync_interval_ms);
-}
-
-int64_t
-node_durable_deadline(const struct sc_node *n)
-{
-	if (n->file.fd == -1 || n->conf->fsync != SC_FSYNC_INTERVAL ||
-	    !sc_logfile_dirty(&n->file))
-		return INT64_MAX;
-	return n->next_sync;
-}
-
-/* May the coordinator send one more entry from its log (not its store)
- * to a server catching up? A token bucket at catchup_rate entries/s with
- * a tenth of a second of burst, so catch-up never starves the live
- * stream. */
-int
-node_catchup_allow(struct sc_node *n, int64_t now)
-{
-	double rate = n->conf->catchup_rate, burst = rate / 10;
-
-	if (rate == 0)
-		return 1;
-	if (burst < 64)
-		burst = 64;
-	return node_bucket_take(&n->catchup_tokens, &n->catchup_last, now,
-	    rate, burst);
+	if (have_state) {
+		n->vw.view = st->view;
+		n->vw.saved_view = st->view;
+		n->vw.normal_view = st->normal_view;
+		n->sm.commit = min_u64(st->commit, n->sm.log.op);
+		sc_entries_apply(&n->sm.log, n->sm.commit);
+	}
+	n->vw.fresh = !have_state && n->sm.log.op == 0;
+	n->hdr.view = n->vw.view;
 }

@@ -1,10 +1,46 @@
 /*
- * node_priv.h - what the node's files share among themselves.
+ * node_priv.h - the node's rooms and what they offer each other. Only
+ * the node's own files include it; everyone else sees node.h.
+ *
+ * Each part owns one struct of state and is the only one to write it:
+ *   node.c         the door: events in, decode, dispatch, the send path
+ *   node_view.c    struct node_view: status, view, view changes, recovery
+ *   node_stream.c  struct node_stream: the entries, hold-back, commit,
+ *                  apply
+ *   node_repair.c  struct node_repair: gaps and NACKs, retransmission,
+ *                  heartbeats and reports
+ *   node_request.c struct node_req: client requests, forwarding,
+ *                  stamping, acknowledgements
+ *   node_durable.c struct node_disk: the log file through the I/O
+ *                  interface, durability, a failing disk
+ *   node_query.c   log and stats requests from clients
+ *   node_stats.c   the stats JSON
+ * Calls go down one way within an event: door -> view -> stream/request
+ * -> repair -> outbox; what an event makes committed is applied at the
+ * end of the pass (sc_node_flush), never from inside another part.
  */
 #ifndef SEQCAST_NODE_PRIV_H
 #define SEQCAST_NODE_PRIV_H
 
+#include <stdint.h>
+
+#include "seqcast/auth.h"
+#include "seqcast/config.h"
+#include "seqcast/entries.h"
+#include "seqcast/gap.h"
+#include "seqcast/holdback.h"
+#include "seqcast/log.h"
+#include "seqcast/mutate.h"
 #include "seqcast/node.h"
+#include "seqcast/outbox.h"
+#include "seqcast/pending.h"
+#include "seqcast/retx.h"
+#include "seqcast/seq.h"
+#include "seqcast/wire.h"
+
+#define NODE_SEGMENTS 32        /* view segments a heartbeat carries */
+#define NODE_RATE_BUCKETS 1024  /* per-source ADD rate limits */
+#define NODE_DISK_RETRY_US 1000000
 
 static inline int64_t
 ms_to_us(uint32_t ms)
@@ -12,68 +48,259 @@ ms_to_us(uint32_t ms)
 	return (int64_t)ms * 1000;
 }
 
-/* A token bucket: rate tokens a second, at most burst saved up. Takes
- * one token if there is one. */
-static inline int
-node_bucket_take(double *tokens, int64_t *last, int64_t now, double rate,
-    double burst)
+static inline uint64_t
+min_u64(uint64_t a, uint64_t b)
 {
-	*tokens += (double)(now - *last) * rate / 1e6;
-	*last = now;
-	if (*tokens > burst)
-		*tokens = burst;
-	if (*tokens < 1)
-		return 0;
-	*tokens -= 1;
-	return 1;
+	return a < b ? a : b;
 }
 
-/* node.c */
-int node_decode(struct sc_node *n, const void *buf, size_t len);
-void node_handle(struct sc_node *n, int64_t now,
-    const struct sockaddr_in *from, const struct sc_msg *m);
-void node_offer_entry(struct sc_node *n, int64_t now,
-    const struct sc_item *it);
-void node_ack(struct sc_node *n, const struct sockaddr_in *to,
-    uint64_t client, uint64_t req, uint64_t id, int status);
-const struct sockaddr_in *node_server_addr(const struct sc_node *n,
-    uint32_t server);
+static inline int64_t
+min_i64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
 
-/* node_repair.c: the recovery protocol */
-void node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
-    const struct sc_msg *m);
+/* What a recovering server learnt from one RECOVERY_REPLY. */
+struct node_reply {
+	uint32_t view, normal_view;
+	uint8_t status;           /* enum sc_node_status */
+	uint8_t fresh;            /* never normal, holds nothing */
+	uint64_t op, commit;
+};
+
+/* What a new coordinator learnt from one DO_VIEW. */
+struct node_dvc {
+	uint32_t normal_view;
+	uint64_t op, commit;
+};
+
+struct node_view {
+	enum sc_node_status status;
+	enum sc_node_role role;
+	uint32_t view;            /* current, or the one being changed to */
+	uint32_t normal_view;     /* last view this server was normal in */
+	uint32_t saved_view;      /* the view in the state file */
+	int fresh;                /* never normal and nothing held */
+	int64_t heard;            /* member: last word from the coordinator */
+	int64_t next_vote;        /* member: when to repeat VIEW_CHANGE */
+	uint32_t vote_view;       /* the view the votes below are for */
+	uint64_t votes;           /* servers asking for vote_view (bits) */
+	int64_t change_deadline;  /* view change: give up on this view */
+	int64_t next_change_send; /* view change: repeat DO_VIEW */
+	int64_t suspected;        /* when the last failover began (0: none) */
+	uint64_t dvc_got;         /* servers whose DO_VIEW arrived (bits) */
+	struct node_dvc dvc[SC_SERVERS_MAX];
+	int completing;           /* new coordinator: fetching the best log */
+	uint32_t best;            /* ... from this server */
+	uint64_t best_op;         /* ... up to this id */
+	uint64_t best_commit;     /* highest commit of the DO_VIEWs */
+	int64_t next_fetch;
+	uint64_t nonce;           /* recovery */
+	uint64_t replied;         /* servers that answered it (bits) */
+	struct node_reply reply[SC_SERVERS_MAX];
+	int64_t next_recovery;
+	int64_t heard_from[SC_SERVERS_MAX]; /* coordinator: last datagram */
+	int quorum;               /* coordinator: heard from a majority */
+	uint64_t changes;         /* views entered */
+	uint64_t truncated;       /* entries cut by view changes */
+	int64_t last_failover_us; /* suspicion to normal, last time */
+	uint64_t peer_bad;        /* servers whose cluster file differs */
+	uint64_t config_refused;  /* datagrams refused for it */
+};
+
+struct node_stream {
+	struct sc_entries log;
+	struct sc_hold hold;
+	uint64_t durable;         /* held and durable here */
+	uint64_t commit;          /* known committed */
+	uint64_t coord_head;      /* member: what the coordinator holds
+	                             durably, as it said in this view */
+	uint64_t match[SC_SERVERS_MAX]; /* coordinator: what each server
+	                             holds durably in this view */
+	uint64_t reported;        /* member: op last reported */
+	uint64_t duplicates;      /* entries received again */
+	uint64_t far;             /* beyond the hold-back window */
+	uint64_t no_memory;       /* dropped: no memory to hold them */
+	uint64_t stale;           /* entries of another view refused */
+};
+
+struct node_repair {
+	struct sc_gaps gaps;
+	struct sc_retx retx;      /* coordinator */
+	int retx_on;
+	int64_t next_heartbeat;
+	int64_t next_report;
+	int64_t retx_window_us;
+	double catchup_tokens;    /* entries the log may serve now */
+	int64_t catchup_last;
+	uint64_t served_from_log;
+	uint64_t nacks_sent, nacks_received;
+	uint64_t retx_unicast, retx_multicast, retx_skipped;
+	uint64_t gone_sent, gone_received, gone_ids;
+	uint64_t heartbeats_sent, reports_sent;
+	uint64_t fetched;         /* entries a new coordinator fetched */
+};
+
+struct node_rate {
+	uint32_t addr;            /* source IPv4 address */
+	int used;
+	double tokens;
+	int64_t last;
+};
+
+struct node_req {
+	struct sc_pending pend;
+	struct sc_seq seq;        /* coordinator */
+	int seq_on;
+	int64_t fwd_retry_us;
+	int64_t fwd_rtt_us;       /* smoothed forward -> apply time */
+	uint64_t fwd_dgrams;      /* FWD datagrams sent so far */
+	struct node_rate rate[NODE_RATE_BUCKETS];
+	uint64_t acks_sent, busy, too_large, unavailable, rate_limited;
+	uint64_t forwards, reforwards, fast_reforwards, repeats;
+	uint64_t stamped_mismatch; /* STAMPED ids naming another entry */
+	uint64_t dropped_on_step_down;
+};
+
+struct node_disk {
+	int on;                   /* there is a log file */
+	int failed;               /* writes failed: no new entries */
+	int err;                  /* errno of the failure */
+	int64_t retry_at;
+	uint64_t file_keep;       /* failed: cut the file back to this */
+	uint64_t written;         /* highest id handed to the file */
+	int dirty;                /* appended or cut since the last ask */
+	int in_flight;            /* a write asked for, not answered */
+	uint64_t ticket;          /* the last one asked for */
+	uint64_t ticket_op;       /* the id it covers */
+	int64_t next_fsync;       /* fsync = interval */
+	uint64_t failures;
+	uint64_t loaded;          /* records read at start */
+	uint64_t saves;           /* state file writes */
+};
+
+struct node_counts {
+	uint64_t in[SC_TYPE_COUNT], out[SC_TYPE_COUNT];
+	uint64_t bytes_in, bytes_out;
+	uint64_t rejected[SC_REJ_COUNT];
+	uint64_t auth[SC_AUTH_UNEXPECTED + 1];
+	uint64_t unexpected;      /* well-formed but not for us / bad sender */
+	uint64_t own;             /* our own multicast, looped back */
+};
+
+struct sc_node {
+	const struct sc_config *conf;
+	uint32_t id;
+	uint32_t nservers;
+	uint32_t majority;        /* nservers / 2 + 1 */
+	int64_t now;              /* time of the event being handled */
+	int64_t wall_offset;      /* wall clock - monotonic, for auth */
+	struct sc_io io;
+	uint64_t rng;
+	struct sc_decoder *dec;
+	struct sc_msg msg;
+	struct sc_auth auth;
+	struct sc_header hdr;     /* cluster, sender, view, config digest */
+	size_t dgram_max;         /* what fits the path, less the MAC */
+	struct sc_outbox out;
+	struct sc_ratelimit warn_limit;
+	struct node_counts st;
+	int rcvbuf, sndbuf, control_socket;
+	uint8_t sealed[SC_SEND_MAX + SC_AUTH_TRAILER];
+	struct node_view vw;
+	struct node_stream sm;
+	struct node_repair rp;
+	struct node_req rq;
+	struct node_disk dk;
+};
+
+/* node.c: the door */
+void node_warn(struct sc_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void node_say(struct sc_node *n, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const struct sockaddr_in *node_addr(const struct sc_node *n, uint32_t id);
+void node_send(struct sc_node *n, struct sc_msg *m,
+    const struct sockaddr_in *to);
+void node_msg(const struct sc_node *n, struct sc_msg *m, int type);
+uint32_t node_coordinator_of(const struct sc_node *n, uint32_t view);
+
+/* node_view.c */
+void node_view_init(struct sc_node *n);
+void node_view_start(struct sc_node *n);
+int node_view_accepts(struct sc_node *n, const struct sc_msg *m);
+void node_view_heard(struct sc_node *n, uint32_t sender);
+void node_view_heartbeat(struct sc_node *n, const struct sc_msg *m);
+void node_view_vote(struct sc_node *n, const struct sc_msg *m);
+void node_view_dvc(struct sc_node *n, const struct sc_msg *m);
+void node_view_recovery(struct sc_node *n, const struct sc_msg *m);
+void node_view_recovery_reply(struct sc_node *n, const struct sc_msg *m);
+void node_view_fetched(struct sc_node *n);
+void node_view_tick(struct sc_node *n);
+int64_t node_view_deadline(const struct sc_node *n);
+int node_view_serving(const struct sc_node *n);
+void node_view_save(struct sc_node *n);
+
+/* node_stream.c */
+int node_stream_init(struct sc_node *n);
+void node_stream_free(struct sc_node *n);
+void node_stream_entries(struct sc_node *n, const struct sc_msg *m);
+int node_stream_stamp(struct sc_node *n, const struct sc_item *it);
+void node_stream_durable(struct sc_node *n, uint64_t durable);
+void node_stream_advance(struct sc_node *n);
+void node_stream_match(struct sc_node *n, uint32_t server, uint64_t op);
+void node_stream_cut(struct sc_node *n, uint64_t keep);
+void node_stream_new_view(struct sc_node *n);
+uint64_t node_stream_head(const struct sc_node *n);
+
+/* node_repair.c */
+int node_repair_init(struct sc_node *n);
+void node_repair_free(struct sc_node *n);
+void node_repair_reset(struct sc_node *n, uint64_t known);
+void node_repair_coordinate(struct sc_node *n);
+void node_repair_nack(struct sc_node *n, const struct sc_msg *m);
 void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
-void node_repair_tick(struct sc_node *n, int64_t now);
-void node_repair_gaps(struct sc_node *n, int64_t now);
-uint64_t node_fill_local(struct sc_node *n, int64_t now, uint64_t first,
-    uint64_t last, uint64_t budget, int forget);
+void node_repair_seen(struct sc_node *n, const struct sc_msg *m);
+void node_repair_head(struct sc_node *n, uint64_t head);
+void node_repair_ask(struct sc_node *n, uint32_t server, uint64_t first,
+    uint64_t last);
+void node_repair_tick(struct sc_node *n);
+void node_repair_report(struct sc_node *n, int force);
+void node_repair_heartbeat(struct sc_node *n, const struct sockaddr_in *to,
+    int type, uint64_t nonce);
 int64_t node_repair_deadline(const struct sc_node *n);
 
-/* node_durable.c: the log file */
-void node_persist(struct sc_node *n, uint64_t id, uint64_t client,
-    uint64_t req, const uint8_t *value, uint32_t len);
-void node_make_durable(struct sc_node *n);
-void node_durable_tick(struct sc_node *n, int64_t now);
-int64_t node_durable_deadline(const struct sc_node *n);
-int node_catchup_allow(struct sc_node *n, int64_t now);
+/* node_request.c */
+int node_request_init(struct sc_node *n);
+void node_request_free(struct sc_node *n);
+void node_request_add(struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *m);
+void node_request_fwd(struct sc_node *n, const struct sc_msg *m);
+void node_request_stamped(struct sc_node *n, const struct sc_msg *m);
+void node_request_applied(struct sc_node *n, const struct sc_item *it);
+void node_request_held(struct sc_node *n, const struct sc_item *it);
+int node_request_coordinate(struct sc_node *n);
+void node_request_step_down(struct sc_node *n);
+void node_request_new_view(struct sc_node *n);
+void node_request_cut(struct sc_node *n, const struct sc_item *it);
+void node_request_tick(struct sc_node *n);
+int64_t node_request_deadline(const struct sc_node *n);
 
-/* node_out.c: batching, sending, fault injection on both directions */
-void node_batch_add(struct sc_node *n, int type, const struct sockaddr_in *to,
-    const struct sc_item *it, uint64_t a);
-void node_send_msg(struct sc_node *n, const struct sc_msg *m,
-    const struct sockaddr_in *to, size_t cap);
-void node_send_raw(struct sc_node *n, int type, uint64_t first_id,
-    const struct sockaddr_in *to, const void *buf, size_t len);
-void node_header(const struct sc_node *n, struct sc_msg *m, int type);
-/* The first id a DATA or RETX carries (0 for other types). */
-uint64_t msg_first_id(const struct sc_msg *m);
-int node_fault_in(struct sc_node *n, const struct sockaddr_in *from,
-    const void *buf, size_t len, int type, uint64_t first_id, int *twice);
-void node_release_delayed(struct sc_node *n, int64_t now, int dir,
-    int held_only);
-int64_t node_delayed_deadline(const struct sc_node *n);
-void node_delayed_free(struct sc_node *n);
-void node_warn(struct sc_node *n, int64_t now, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* node_durable.c */
+void node_disk_init(struct sc_node *n);
+int node_disk_append(struct sc_node *n, const struct sc_item *it);
+void node_disk_cut(struct sc_node *n, uint64_t keep);
+void node_disk_flush(struct sc_node *n);
+void node_disk_synced(struct sc_node *n, uint64_t ticket, int ok, int err);
+void node_disk_tick(struct sc_node *n);
+int64_t node_disk_deadline(const struct sc_node *n);
+int node_disk_ok(const struct sc_node *n);
+int node_disk_save(struct sc_node *n, const struct sc_state *st);
+
+/* node_query.c */
+void node_query_log(struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *m);
+void node_query_stats(struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *m);
 
 #endif

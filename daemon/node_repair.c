@@ -1,239 +1,267 @@
 /*
- * node_repair.c - the recovery protocol: heartbeats and reports, NACKs
- * from the gap tracker, retransmission from the store, GONE answers.
+ * node_repair.c - finding and repairing lost entries: the gap tracker's
+ * NACKs, answering them (the coordinator from its log, routed unicast or
+ * multicast; any server for a new coordinator completing its log), GONE,
+ * and the periodic datagrams that reveal a lost tail and keep the view
+ * alive: heartbeats (coordinator) and reports (members).
  *
  * A loss and its repair:
  *   coordinator --DATA 41..80--x (lost at server 2)
  *   coordinator --DATA 81..120--> server 2: gap 41..80 opens
  *   server 2 waits a random 0..nack_delay_ms (none with three servers),
- *   then --NACK [41,80]--> coord
+ *   then --NACK [41,80]--> coordinator
  *   coordinator --RETX 41..80--> server 2 (unicast; multicast if another
- *   server asked for them within retx_window_ms); server 2 applies 41..120.
- * A lost tail is found by the heartbeat (its head is the highest id); a
- * NACK that is lost, or whose answer is lost, is repeated with backoff.
+ *   server asked for them within retx_window_ms); server 2 holds 41..120.
+ * A lost tail is found by the heartbeat (its head is the highest id the
+ * coordinator holds); a NACK that is lost, or whose answer is lost, is
+ * repeated with backoff.
  */
 #include <string.h>
 
-#include "seqcast/log.h"
+#include "seqcast/rng.h"
 #include "node_priv.h"
 
-/* Entries one NACK may cost the coordinator: bounds the work a single
+/* Entries one NACK may cost the answering server: bounds the work one
  * datagram can ask for (the receiver asks again for the rest). */
 #define NACK_BUDGET 1024
 /* Ranges per NACK: fits one datagram (16 bytes each). */
 #define NACK_RANGES 80
 
-static uint64_t
-coord_head(const struct sc_node *n)
-{
-	return sc_seq_highest(&n->seq);
-}
-
 static void
-retx_item(struct sc_item *it, uint64_t id, const struct sc_stored *s)
+gap_conf(const struct sc_node *n, struct sc_gap_conf *gc)
 {
-	memset(it, 0, sizeof(*it));
-	it->id = id;
-	it->client = s->client;
-	it->req = s->req;
-	it->value = s->value;
-	it->len = s->len;
+	const struct sc_config *c = n->conf;
+
+	memset(gc, 0, sizeof(*gc));
+	/* The random delay spreads the NACKs of servers that lost the same
+	 * datagram, so that a multicast repair caused by one spares the
+	 * rest. The coordinator answers the first asker by unicast and
+	 * multicasts from the second on, so only a third asker can be
+	 * spared: with two members (three servers) waiting spares nothing
+	 * and only delays every repair: that is what nack_delay_ms = auto
+	 * (the default) does. A wait set by hand is kept. */
+	if (c->nack_delay_ms != SC_NACK_DELAY_AUTO)
+		gc->delay_max_us = ms_to_us(c->nack_delay_ms);
+	else
+		gc->delay_max_us = c->nservers <= 3 ? 0 :
+		    ms_to_us(SC_NACK_DELAY_AUTO_MS);
+	/* Repeat no sooner than a retransmission can come back, and after
+	 * the window in which the coordinator suppresses repeat
+	 * multicasts; once answers are timed, after the measured repair
+	 * time, but never inside that window. */
+	gc->retry_us = ms_to_us(c->retx_window_ms) * 2;
+	if (gc->retry_us < 3000)
+		gc->retry_us = 3000;
+	gc->retry_min_us = ms_to_us(c->retx_window_ms) + 250;
+	gc->backoff_max_us = ms_to_us(c->nack_backoff_max_ms);
+	if (gc->backoff_max_us < gc->retry_us)
+		gc->backoff_max_us = gc->retry_us;
+	gc->max_ranges = c->holdback_max + 1;
+	gc->seed = sc_rng_next((uint64_t *)&n->rng);
 }
 
-/* Retransmit one id from the store: unicast, multicast or not at all. */
-static void
-nack_from_store(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
-    const struct sc_stored *s)
+int
+node_repair_init(struct sc_node *n)
 {
-	struct sc_item it;
+	struct sc_gap_conf gc;
 
-	retx_item(&it, id, s);
-	switch (sc_retx_route(&n->retx, id, asker, now, n->retx_window_us)) {
-	case SC_ROUTE_UNICAST:
-		n->st.retx_unicast++;
-		node_batch_add(n, SC_RETX, node_server_addr(n, asker), &it,
-		    coord_head(n));
-		break;
-	case SC_ROUTE_MULTICAST:
-		n->st.retx_multicast++;
-		node_batch_add(n, SC_RETX, NULL, &it, coord_head(n));
-		break;
-	default:
-		n->st.retx_skipped++;
-		break;
-	}
+	gap_conf(n, &gc);
+	n->rp.retx_window_us = ms_to_us(n->conf->retx_window_ms);
+	return sc_gap_init(&n->rp.gaps, &gc, 0);
 }
 
-/* Serve ids [id, last] that left the store from the coordinator's own
- * log (catch-up of a restarted or new server), rate-limited. Returns the
- * first id not served (the asker repeats its NACK for the rest); *bad is
- * set if that id cannot be read back (the caller says GONE for it). */
-static uint64_t
-nack_from_log(struct sc_node *n, int64_t now, uint32_t asker, uint64_t id,
-    uint64_t last, uint32_t *budget, int *bad)
-{
-	struct sc_item it;
-
-	for (; id <= last && *budget > 0; id++) {
-		if (!node_catchup_allow(n, now))
-			break;
-		if (sc_applog_get(&n->log, id, &it) == -1) {
-			node_warn(n, now, "cannot read entry %llu back from "
-			    "the log: answering GONE", (unsigned long long)id);
-			*bad = 1;
-			break;
-		}
-		n->served_from_log++;
-		n->st.retx_unicast++;
-		(*budget)--;
-		node_batch_add(n, SC_RETX, node_server_addr(n, asker), &it,
-		    coord_head(n));
-	}
-	return id;
-}
-
-/* Answer a NACK: retransmit what we hold (store, else log), say GONE for
- * what we do not. */
 void
-node_repair_nack(struct sc_node *n, int64_t now, uint32_t asker,
-    const struct sc_msg *m)
+node_repair_free(struct sc_node *n)
 {
-	struct sc_item gone[NACK_RANGES];
-	struct sc_msg g;
-	uint32_t ngone = 0, budget = NACK_BUDGET;
+	sc_gap_free(&n->rp.gaps);
+	if (n->rp.retx_on)
+		sc_retx_free(&n->rp.retx);
+	n->rp.retx_on = 0;
+}
 
-	n->st.nacks_received++;
-	sc_retx_report(&n->retx, asker, m->a);
-	for (uint32_t i = 0; i < m->count && budget > 0; i++) {
-		uint64_t id = m->items[i].first, last = m->items[i].last;
-		const struct sc_stored *s;
+/* Start over from our log: ids up to op are here, up to known exist. */
+void
+node_repair_reset(struct sc_node *n, uint64_t known)
+{
+	struct sc_gap_conf gc = n->rp.gaps.conf;
 
-		if (id == 0)
-			id = 1;
-		if (last > coord_head(n))
-			last = coord_head(n);
-		if (id < n->retx.low) {
-			uint64_t below = last < n->retx.low ? last :
-			    n->retx.low - 1;
-			uint64_t logged = below < n->log.count ? below :
-			    n->log.count;
-
-			if (id <= logged) {
-				int bad = 0;
-
-				id = nack_from_log(n, now, asker, id, logged,
-				    &budget, &bad);
-				if (id <= logged && !bad)
-					continue;   /* rate or budget spent */
-			}
-			/* Neither in the store nor in our log: say so. */
-			if (id <= below && ngone < NACK_RANGES) {
-				memset(&gone[ngone], 0, sizeof(gone[0]));
-				gone[ngone].first = id;
-				gone[ngone++].last = below;
-			}
-			id = below + 1;
-		}
-		for (; id <= last && budget > 0; id++, budget--) {
-			if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE)
-				break;
-			nack_from_store(n, now, asker, id, s);
-		}
-	}
-	if (ngone == 0)
+	sc_gap_free(&n->rp.gaps);
+	if (sc_gap_init(&n->rp.gaps, &gc, n->sm.log.op) == -1)
 		return;
-	node_header(n, &g, SC_GONE);
-	g.a = n->retx.low;
+	if (known > n->sm.log.op)
+		sc_gap_head(&n->rp.gaps, known, n->now);
+}
+
+void
+node_repair_coordinate(struct sc_node *n)
+{
+	node_repair_reset(n, 0);
+	if (n->rp.retx_on)
+		sc_retx_free(&n->rp.retx);
+	n->rp.retx_on = sc_retx_init(&n->rp.retx, n->nservers,
+	    n->sm.log.op) == 0;
+	n->rp.next_heartbeat = n->now;
+	n->rp.catchup_last = n->now;
+}
+
+/* May the log serve one more entry to a server catching up? A token
+ * bucket at catchup_rate entries/s with a tenth of a second of burst,
+ * so catch-up never starves the live stream. */
+static int
+catchup_allow(struct sc_node *n)
+{
+	double rate = n->conf->catchup_rate, burst = rate / 10;
+
+	if (rate == 0)
+		return 1;
+	if (burst < 64)
+		burst = 64;
+	n->rp.catchup_tokens += (double)(n->now - n->rp.catchup_last) *
+	    rate / 1e6;
+	n->rp.catchup_last = n->now;
+	if (n->rp.catchup_tokens > burst)
+		n->rp.catchup_tokens = burst;
+	if (n->rp.catchup_tokens < 1)
+		return 0;
+	n->rp.catchup_tokens -= 1;
+	return 1;
+}
+
+/* One entry back to asker (or the group). */
+static void
+resend(struct sc_node *n, uint32_t asker, const struct sc_item *it,
+    int coordinator)
+{
+	const struct sockaddr_in *to = node_addr(n, asker);
+	uint32_t view = sc_entries_view_at(&n->sm.log, it->id);
+
+	if (coordinator && n->rp.retx_on) {
+		switch (sc_retx_route(&n->rp.retx, it->id, asker, n->now,
+		    n->rp.retx_window_us)) {
+		case SC_ROUTE_MULTICAST:
+			n->rp.retx_multicast++;
+			to = NULL;
+			break;
+		case SC_ROUTE_SKIP:
+			n->rp.retx_skipped++;
+			return;
+		default:
+			n->rp.retx_unicast++;
+			break;
+		}
+	} else {
+		n->rp.retx_unicast++;
+	}
+	sc_outbox_add(&n->out, SC_RETX, to, view, it, 0);
+}
+
+static void
+send_gone(struct sc_node *n, uint32_t asker, struct sc_item *gone,
+    uint32_t ngone)
+{
+	struct sc_msg g;
+
+	node_msg(n, &g, SC_GONE);
 	g.count = ngone;
 	g.items = gone;
-	n->st.gone_sent++;
-	node_send_msg(n, &g, node_server_addr(n, asker), n->dgram_max);
+	n->rp.gone_sent++;
+	node_send(n, &g, node_addr(n, asker));
 }
 
-/* The coordinator no longer has what we asked for. */
+/* Answer a NACK: as the coordinator, from our log up to what is durable
+ * here (what left memory at catchup_rate); as the server whose log a new
+ * coordinator completes its own from, everything it asks. An entry we
+ * cannot read back is answered GONE, never skipped in silence. */
+void
+node_repair_nack(struct sc_node *n, const struct sc_msg *m)
+{
+	int coord = n->vw.role == SC_ROLE_COORDINATOR;
+	uint64_t head = coord ? n->sm.durable : n->sm.log.op;
+	uint32_t asker = m->h.sender, budget = NACK_BUDGET, ngone = 0;
+	struct sc_item gone[NACK_RANGES];
+
+	n->rp.nacks_received++;
+	if (coord && n->rp.retx_on)
+		sc_retx_report(&n->rp.retx, asker, m->a);
+	for (uint32_t i = 0; i < m->count && budget > 0; i++) {
+		uint64_t id = m->items[i].first ? m->items[i].first : 1;
+		uint64_t last = min_u64(m->items[i].last, head);
+
+		for (; id <= last && budget > 0; id++, budget--) {
+			struct sc_item it;
+
+			if (coord && id < n->sm.log.low && !catchup_allow(n))
+				break;
+			if (sc_entries_get(&n->sm.log, id, &it) == -1) {
+				node_warn(n, "cannot read entry %llu back: "
+				    "answering GONE", (unsigned long long)id);
+				if (ngone < NACK_RANGES) {
+					memset(&gone[ngone], 0,
+					    sizeof(gone[0]));
+					gone[ngone].first = id;
+					gone[ngone++].last = id;
+				}
+				continue;
+			}
+			if (id < n->sm.log.low)
+				n->rp.served_from_log++;
+			resend(n, asker, &it, coord);
+		}
+	}
+	if (ngone > 0)
+		send_gone(n, asker, gone, ngone);
+}
+
+/* The coordinator could not read entries back from its log. */
 void
 node_repair_gone(struct sc_node *n, const struct sc_msg *m)
 {
-	n->st.gone_received++;
+	n->rp.gone_received++;
 	for (uint32_t i = 0; i < m->count; i++) {
 		const struct sc_item *r = &m->items[i];
 
-		if (r->last < r->first || r->last <= n->log.count)
+		if (r->last < r->first || r->last <= n->sm.log.op)
 			continue;
-		n->st.gone_ids += r->last - r->first + 1;
-		if (n->gone_from == 0 || r->first < n->gone_from)
-			n->gone_from = r->first > n->log.count ? r->first :
-			    n->log.count + 1;
-		sc_gap_forget(&n->gaps, r->first, r->last);
-		node_warn(n, n->now, "entries %llu..%llu are gone from the "
-		    "coordinator's store (evicted before every server had "
-		    "them): this server cannot apply past %llu",
-		    (unsigned long long)r->first, (unsigned long long)r->last,
-		    (unsigned long long)(n->gone_from - 1));
+		n->rp.gone_ids += r->last - r->first + 1;
+		node_warn(n, "entries %llu..%llu cannot be read back from the "
+		    "coordinator's log: asking again later",
+		    (unsigned long long)r->first, (unsigned long long)r->last);
 	}
 }
 
-/* Offer [first, last] from the coordinator's store, at most budget ids;
- * the count offered. Stops at an id the store no longer has; `forget`:
- * stop asking for it and the rest of the range (nobody has it). */
-uint64_t
-node_fill_local(struct sc_node *n, int64_t now, uint64_t first,
-    uint64_t last, uint64_t budget, int forget)
-{
-	uint64_t id;
-
-	for (id = first; id <= last && id - first < budget; id++) {
-		const struct sc_stored *s;
-		struct sc_item it;
-
-		if (sc_retx_get(&n->retx, id, &s) != SC_RETX_HAVE) {
-			if (forget)
-				sc_gap_forget(&n->gaps, id, last);
-			break;
-		}
-		retx_item(&it, id, s);
-		n->st.retx_local++;
-		node_offer_entry(n, now, &it);
-	}
-	return id - first;
-}
-
-/* The coordinator's own gaps (it lost its own multicast): fill them from
- * its store directly, no datagram needed. */
-static void
-repair_local(struct sc_node *n, int64_t now, const struct sc_gap_ask *ask,
-    uint32_t nask)
-{
-	uint64_t budget = NACK_BUDGET;
-
-	for (uint32_t i = 0; i < nask && budget > 0; i++)
-		budget -= node_fill_local(n, now, ask[i].first, ask[i].last,
-		    budget, 1);
-}
-
-/* Ask for (a member: NACK) or fill from the store (the coordinator) the
- * missing ranges that are due. */
+/* A member saw entries (DATA, RETX) of its view. */
 void
-node_repair_gaps(struct sc_node *n, int64_t now)
+node_repair_seen(struct sc_node *n, const struct sc_msg *m)
 {
-	struct sc_gap_ask ask[NACK_RANGES];
+	for (uint32_t i = 0; i < m->count; i++)
+		sc_gap_seen(&n->rp.gaps, m->items[i].id, n->now);
+	sc_gap_applied(&n->rp.gaps, n->sm.log.op);
+	/* A retransmission carries the coordinator's head: it may reveal
+	 * a lost tail as well as a heartbeat would. DATA comes in id
+	 * order: what such a head announced below this DATA is lost, not
+	 * late. */
+	if (m->h.type == SC_RETX)
+		sc_gap_hint(&n->rp.gaps, m->a, n->now);
+	else if (m->count > 0)
+		sc_gap_passed(&n->rp.gaps, m->items[0].id, n->now);
+}
+
+void
+node_repair_head(struct sc_node *n, uint64_t head)
+{
+	if (head > n->sm.log.op)
+		sc_gap_head(&n->rp.gaps, head, n->now);
+}
+
+static void
+send_nack(struct sc_node *n, uint32_t to, const struct sc_gap_ask *ask,
+    uint32_t k)
+{
 	struct sc_item items[NACK_RANGES];
 	struct sc_msg m;
-	uint32_t k;
 
-	if (sc_gap_next_due(&n->gaps) > now)
-		return;
-	/* Ask only for what fits the hold-back window: the rest would be
-	 * dropped on arrival. */
-	k = sc_gap_due(&n->gaps, now, ask, NACK_RANGES, n->hold.cap);
-	if (k == 0)
-		return;
-	if (n->coordinator) {
-		repair_local(n, now, ask, k);
-		return;
-	}
-	node_header(n, &m, SC_NACK);
-	m.a = n->log.count;
+	node_msg(n, &m, SC_NACK);
+	m.a = n->sm.log.applied;
 	m.count = k;
 	m.items = items;
 	memset(items, 0, sizeof(items));
@@ -241,44 +269,122 @@ node_repair_gaps(struct sc_node *n, int64_t now)
 		items[i].first = ask[i].first;
 		items[i].last = ask[i].last;
 	}
-	n->st.nacks_sent++;
-	node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
+	n->rp.nacks_sent++;
+	node_send(n, &m, node_addr(n, to));
 }
 
+/* Ask server for [first, last] (a new coordinator's fetch). */
 void
-node_repair_tick(struct sc_node *n, int64_t now)
+node_repair_ask(struct sc_node *n, uint32_t server, uint64_t first,
+    uint64_t last)
+{
+	struct sc_gap_ask a = { first, last };
+
+	send_nack(n, server, &a, 1);
+}
+
+/* Ask the coordinator for the missing ranges that are due. */
+static void
+ask_gaps(struct sc_node *n)
+{
+	struct sc_gap_ask ask[NACK_RANGES];
+	uint32_t k;
+
+	if (sc_gap_next_due(&n->rp.gaps) > n->now || !node_disk_ok(n))
+		return;
+	/* Ask only for what fits the hold-back window: the rest would be
+	 * dropped on arrival. */
+	k = sc_gap_due(&n->rp.gaps, n->now, ask, NACK_RANGES,
+	    n->sm.hold.cap);
+	if (SC_MUTATED(SC_MUT_DROP_NACK_RANGE) && k > 0)
+		k--;
+	if (k > 0)
+		send_nack(n, node_coordinator_of(n, n->vw.view), ask, k);
+}
+
+/* A heartbeat (to NULL: the group), or a recovery reply: where this
+ * server stands, and the last segments of its log. */
+void
+node_repair_heartbeat(struct sc_node *n, const struct sockaddr_in *to,
+    int type, uint64_t nonce)
+{
+	struct sc_segment seg[NODE_SEGMENTS];
+	struct sc_item items[NODE_SEGMENTS];
+	struct sc_msg m;
+	uint32_t k;
+
+	/* The head must never run ahead of the DATA that carries it. */
+	sc_outbox_flush(&n->out);
+	node_msg(n, &m, type);
+	m.a = n->sm.durable;
+	m.b = n->sm.commit;
+	m.c = type == SC_HEARTBEAT ? (n->rp.retx_on ? n->rp.retx.stable : 0) :
+	    nonce;
+	m.d = (uint64_t)n->vw.status | (uint64_t)(n->vw.fresh != 0) << 8;
+	m.e = n->vw.normal_view;
+	k = sc_entries_segments(&n->sm.log, seg, NODE_SEGMENTS);
+	memset(items, 0, sizeof(items));
+	for (uint32_t i = 0; i < k; i++) {
+		items[i].first = seg[i].first;
+		items[i].last = seg[i].view;
+	}
+	m.count = k;
+	m.items = items;
+	if (type == SC_HEARTBEAT)
+		n->rp.heartbeats_sent++;
+	node_send(n, &m, to);
+}
+
+/* A member tells the coordinator what it holds durably in this view
+ * (so it counts towards a majority) and what it applied (what everyone
+ * applied leaves the coordinator's memory first). */
+void
+node_repair_report(struct sc_node *n, int force)
 {
 	struct sc_msg m;
 
-	if (n->coordinator) {
-		sc_retx_report(&n->retx, n->id, n->log.count);
-		if (now >= n->next_heartbeat) {
-			/* Flush first, so the heartbeat's head never runs
-			 * ahead of the DATA that carries it. */
-			sc_node_flush(n);
-			node_header(n, &m, SC_HEARTBEAT);
-			m.a = coord_head(n);
-			m.b = n->retx.stable;
-			n->st.heartbeats_sent++;
-			node_send_msg(n, &m, NULL, n->dgram_max);
-			n->next_heartbeat = now +
+	if (n->vw.status != SC_NODE_NORMAL ||
+	    n->vw.role != SC_ROLE_MEMBER ||
+	    (!force && n->sm.durable == n->sm.reported &&
+	    n->now < n->rp.next_report))
+		return;
+	node_msg(n, &m, SC_REPORT);
+	m.a = n->sm.durable;
+	m.b = n->sm.log.applied;
+	n->sm.reported = n->sm.durable;
+	n->rp.reports_sent++;
+	n->rp.next_report = n->now + ms_to_us(n->conf->report_ms);
+	node_send(n, &m, node_addr(n, node_coordinator_of(n, n->vw.view)));
+}
+
+void
+node_repair_tick(struct sc_node *n)
+{
+	if (n->vw.status != SC_NODE_NORMAL)
+		return;
+	if (n->vw.role == SC_ROLE_COORDINATOR) {
+		if (n->rp.retx_on)
+			sc_retx_report(&n->rp.retx, n->id, n->sm.log.applied);
+		/* A coordinator whose disk fails falls silent: the members
+		 * elect one whose disk works. */
+		if (n->now >= n->rp.next_heartbeat && node_disk_ok(n)) {
+			node_repair_heartbeat(n, NULL, SC_HEARTBEAT, 0);
+			n->rp.next_heartbeat = n->now +
 			    ms_to_us(n->conf->heartbeat_ms);
 		}
-	} else if (now >= n->next_report) {
-		node_header(n, &m, SC_REPORT);
-		m.a = n->log.count;
-		n->st.reports_sent++;
-		node_send_msg(n, &m, &n->coord_addr, n->dgram_max);
-		n->next_report = now + ms_to_us(n->conf->report_ms);
+		return;
 	}
-	node_repair_gaps(n, now);
+	if (n->now >= n->rp.next_report)
+		node_repair_report(n, 1);
+	ask_gaps(n);
 }
 
 int64_t
 node_repair_deadline(const struct sc_node *n)
 {
-	int64_t t = sc_gap_next_due(&n->gaps);
-	int64_t own = n->coordinator ? n->next_heartbeat : n->next_report;
-
-	return own < t ? own : t;
+	if (n->vw.status != SC_NODE_NORMAL)
+		return INT64_MAX;
+	if (n->vw.role == SC_ROLE_COORDINATOR)
+		return node_disk_ok(n) ? n->rp.next_heartbeat : INT64_MAX;
+	return min_i64(n->rp.next_report, sc_gap_next_due(&n->rp.gaps));
 }

@@ -83,91 +83,101 @@ jcounts(struct json *j, const char *key, const uint64_t *v)
 }
 
 static void
-jfaults(struct json *j, const struct sc_fault_counts *f, int dir)
+jview(struct json *j, const struct sc_node *n)
 {
-	jopen(j, dir == SC_IN ? "in" : "out");
-	jnum(j, "dropped", f->dropped[dir]);
-	jnum(j, "duplicated", f->duplicated[dir]);
-	jnum(j, "reordered", f->reordered[dir]);
-	jnum(j, "delayed", f->delayed[dir]);
-	jclose(j);
-}
+	const struct node_view *v = &n->vw;
 
-static void
-jstore(struct json *j, const struct sc_node *n)
-{
-	const struct sc_retx *r = &n->retx;
-
-	jopen(j, "store");
-	jnum(j, "entries", sc_retx_count(r));
-	jnum(j, "bytes", r->bytes);
-	jnum(j, "peak_bytes", r->bytes_peak);
-	jnum(j, "cap_bytes", r->bytes_cap);
-	jnum(j, "low", r->low);
-	jnum(j, "stable", r->stable);
-	jnum(j, "freed", r->freed);
-	jnum(j, "evicted", r->evicted);
-	jclose(j);
+	jnum(j, "view", v->view);
+	jnum(j, "coordinator", node_coordinator_of(n, v->view));
+	jnum(j, "normal_view", v->normal_view);
+	jnum(j, "view_changes", v->changes);
+	jnum(j, "last_failover_us", (uint64_t)v->last_failover_us);
+	jnum(j, "truncated", v->truncated);
+	jnum(j, "config_refused", v->config_refused);
+	jnum(j, "quorum", (uint64_t)(v->role == SC_ROLE_COORDINATOR ?
+	    v->quorum : 0));
 }
 
 static void
 jrecovery(struct json *j, const struct sc_node *n)
 {
-	const struct sc_node_stats *s = &n->st;
+	const struct node_repair *r = &n->rp;
 
-	jnum(j, "gaps", n->gaps.opened);
-	jnum(j, "missing", sc_gap_missing(&n->gaps));
-	jnum(j, "nacks_sent", s->nacks_sent);
-	jnum(j, "nacks_received", s->nacks_received);
-	jnum(j, "nacks_suppressed", n->gaps.suppressed);
-	jnum(j, "nacks_hurried", n->gaps.hurries);
-	jnum(j, "hints_lost", n->gaps.passed);
-	jnum(j, "repair_srtt_us", (uint64_t)n->gaps.srtt);
-	jnum(j, "repair_rttvar_us", (uint64_t)n->gaps.rttvar);
-	jnum(j, "retransmissions", s->retx_unicast + s->retx_multicast +
-	    s->retx_local);
-	jnum(j, "retx_unicast", s->retx_unicast);
-	jnum(j, "retx_multicast", s->retx_multicast);
-	jnum(j, "retx_local", s->retx_local);
-	jnum(j, "retx_skipped", s->retx_skipped);
-	jnum(j, "duplicates_dropped", s->duplicates);
-	jnum(j, "beyond_window_dropped", s->far);
-	jnum(j, "gone_sent", s->gone_sent);
-	jnum(j, "gone_received", s->gone_received);
-	jnum(j, "gone_ids", s->gone_ids);
-	jnum(j, "stuck_at", n->gone_from ? n->gone_from - 1 : 0);
+	jnum(j, "gaps", r->gaps.opened);
+	jnum(j, "missing", sc_gap_missing(&r->gaps));
+	jnum(j, "nacks_sent", r->nacks_sent);
+	jnum(j, "nacks_received", r->nacks_received);
+	jnum(j, "nacks_suppressed", r->gaps.suppressed);
+	jnum(j, "nacks_hurried", r->gaps.hurries);
+	jnum(j, "hints_lost", r->gaps.passed);
+	jnum(j, "repair_srtt_us", (uint64_t)r->gaps.srtt);
+	jnum(j, "repair_rttvar_us", (uint64_t)r->gaps.rttvar);
+	jnum(j, "retransmissions", r->retx_unicast + r->retx_multicast);
+	jnum(j, "retx_unicast", r->retx_unicast);
+	jnum(j, "retx_multicast", r->retx_multicast);
+	jnum(j, "retx_skipped", r->retx_skipped);
+	jnum(j, "duplicates_dropped", n->sm.duplicates);
+	jnum(j, "beyond_window_dropped", n->sm.far);
+	jnum(j, "out_of_memory_dropped", n->sm.no_memory);
+	jnum(j, "stale_view_dropped", n->sm.stale);
+	jnum(j, "gone_sent", r->gone_sent);
+	jnum(j, "gone_received", r->gone_received);
+	jnum(j, "gone_ids", r->gone_ids);
+	jnum(j, "heartbeats_sent", r->heartbeats_sent);
+	jnum(j, "reports_sent", r->reports_sent);
 }
 
 static void
 jrequests(struct json *j, const struct sc_node *n)
 {
-	const struct sc_node_stats *s = &n->st;
+	const struct node_req *q = &n->rq;
 
-	jnum(j, "acks_sent", s->acks_sent);
-	jnum(j, "forwards", s->forwards);
-	jnum(j, "reforwards", s->reforwards);
-	jnum(j, "fast_reforwards", s->fast_reforwards);
-	jnum(j, "repeats", s->repeats);
-	jnum(j, "busy", s->busy);
-	jnum(j, "too_large", s->too_large);
+	jnum(j, "acks_sent", q->acks_sent);
+	jnum(j, "forwards", q->forwards);
+	jnum(j, "reforwards", q->reforwards);
+	jnum(j, "fast_reforwards", q->fast_reforwards);
+	jnum(j, "repeats", q->repeats);
+	jnum(j, "busy", q->busy);
+	jnum(j, "unavailable", q->unavailable);
+	jnum(j, "too_large", q->too_large);
+	jnum(j, "stamped_mismatch", q->stamped_mismatch);
 	jopen(j, "pending");
-	jnum(j, "count", n->pend.count);
-	jnum(j, "peak", n->pend.peak);
-	jnum(j, "cap", n->pend.cap);
+	jnum(j, "count", q->pend.count);
+	jnum(j, "peak", q->pend.peak);
+	jnum(j, "cap", q->pend.cap);
 	jclose(j);
 	jopen(j, "holdback");
-	jnum(j, "count", n->hold.count);
-	jnum(j, "peak", n->hold.peak);
-	jnum(j, "cap", n->hold.cap);
+	jnum(j, "count", n->sm.hold.count);
+	jnum(j, "peak", n->sm.hold.peak);
+	jnum(j, "cap", n->sm.hold.cap);
 	jclose(j);
-	if (n->coordinator)
-		jnum(j, "dedup_evicted", n->seq.evicted);
+	if (q->seq_on)
+		jnum(j, "dedup_evicted", q->seq.evicted);
+}
+
+static void
+jstore(struct json *j, const struct sc_node *n)
+{
+	jopen(j, "store");
+	jnum(j, "memory_bytes", n->sm.log.mem_bytes);
+	jnum(j, "cap_bytes", n->conf->store_bytes);
+	jnum(j, "in_memory_from", n->sm.log.low);
+	jnum(j, "stable", n->rp.retx_on ? n->rp.retx.stable : 0);
+	jnum(j, "served_from_log", n->rp.served_from_log);
+	jclose(j);
+	jopen(j, "disk");
+	jnum(j, "on", (uint64_t)n->dk.on);
+	jnum(j, "failed", (uint64_t)n->dk.failed);
+	jnum(j, "failures", n->dk.failures);
+	jnum(j, "loaded", n->dk.loaded);
+	jnum(j, "state_saves", n->dk.saves);
+	jclose(j);
 }
 
 static void
 jrejects(struct json *j, const struct sc_node *n)
 {
-	uint64_t total = n->st.unexpected + n->st.rate_limited;
+	uint64_t total = n->st.unexpected + n->rq.rate_limited;
 
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		total += n->st.rejected[r];
@@ -180,54 +190,67 @@ jrejects(struct json *j, const struct sc_node *n)
 	jnum(j, "unexpected", n->st.unexpected);
 	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
 		jnum(j, sc_auth_result_name(a), n->st.auth[a]);
-	jnum(j, "rate_limited", n->st.rate_limited);
+	jnum(j, "rate_limited", n->rq.rate_limited);
 	jclose(j);
+	jnum(j, "log_suppressed", n->warn_limit.total);
+}
+
+static void
+jextra(struct json *j, struct sc_node *n)
+{
+	int k;
+
+	if (n->io.stats == NULL || j->bad)
+		return;
+	k = n->io.stats(n->io.ctx, j->buf + j->used, j->len - j->used);
+	if (k < 0 || (size_t)k >= j->len - j->used)
+		j->bad = 1;
+	else
+		j->used += (size_t)k;
+	jput(j, ",");
 }
 
 int
-sc_node_stats_json(const struct sc_node *n, char *buf, size_t len)
+sc_node_stats_json(struct sc_node *n, char *buf, size_t len)
 {
 	struct json j = { buf, len, 0, 0 };
+	const char *role = n->vw.status != SC_NODE_NORMAL ?
+	    sc_node_status_name(n->vw.status) :
+	    n->vw.role == SC_ROLE_COORDINATOR ? "coordinator" : "member";
+	uint64_t highest = n->sm.log.op;
 	char digest[33];
-	/* Highest id known to exist: stamped, or heard of. */
-	uint64_t highest = n->coordinator ? sc_seq_highest(&n->seq) :
-	    sc_gap_known(&n->gaps);
 
-	sc_applog_digest(&n->log, digest);
-	jput(&j, "{\"id\":%u,\"role\":\"%s\",", n->id,
-	    n->coordinator ? "coordinator" : "member");
-	jnum(&j, "applied", n->log.count);
+	if (sc_gap_known(&n->rp.gaps) > highest)
+		highest = sc_gap_known(&n->rp.gaps);
+	sc_entries_digest(&n->sm.log, digest);
+	jput(&j, "{\"id\":%u,\"role\":\"%s\",", n->id, role);
+	jnum(&j, "applied", n->sm.log.applied);
 	jnum(&j, "highest", highest);
 	jput(&j, "\"digest\":\"%s\",", digest);
+	jnum(&j, "commit", n->sm.commit);
+	jnum(&j, "held", n->sm.log.op);
+	jnum(&j, "durable", n->sm.durable);
+	jview(&j, n);
 	jcounts(&j, "in", n->st.in);
 	jcounts(&j, "out", n->st.out);
 	jnum(&j, "bytes_in", n->st.bytes_in);
 	jnum(&j, "bytes_out", n->st.bytes_out);
+	jnum(&j, "own_echoes", n->st.own);
+	jstr(&j, "data_dir", n->conf->servers[n->id].data_dir);
 	jrecovery(&j, n);
 	jrejects(&j, n);
 	jrequests(&j, n);
-	if (n->coordinator)
-		jstore(&j, n);
+	jstore(&j, n);
 	jopen(&j, "catchup");
-	jnum(&j, "behind", highest - n->log.count);
-	jnum(&j, "recovered_from_file", n->recovered);
-	jnum(&j, "served_from_log", n->served_from_log);
-	jclose(&j);
-	jopen(&j, "log_file");
-	jstr(&j, "path", n->file.fd == -1 ? "" : n->file.path);
-	jnum(&j, "bytes", n->file.size);
-	jnum(&j, "fsyncs", n->file.syncs);
-	jnum(&j, "cut_at_start", n->file.cut_bytes);
-	jclose(&j);
-	jopen(&j, "faults");
-	jfaults(&j, &n->fault.n, SC_IN);
-	jfaults(&j, &n->fault.n, SC_OUT);
+	jnum(&j, "behind", highest - n->sm.log.applied);
+	jnum(&j, "fetched", n->rp.fetched);
 	jclose(&j);
 	jopen(&j, "socket");
 	jnum(&j, "rcvbuf", (uint64_t)n->rcvbuf);
 	jnum(&j, "sndbuf", (uint64_t)n->sndbuf);
 	jnum(&j, "control_socket", (uint64_t)n->control_socket);
 	jclose(&j);
+	jextra(&j, n);
 	jtrim(&j);
 	jput(&j, "}");
 	return j.bad ? -1 : (int)j.used;

@@ -162,6 +162,7 @@ sc_pending_add(struct sc_pending *p, uint64_t client, uint64_t req,
 	e->heap_pos = SC_NO_HEAP;
 	e->len = len;
 	e->used = 1;
+	e->state = value != NULL ? SC_PEND_FORWARDED : SC_PEND_LOCAL;
 	p->count++;
 	/* Saturates rather than wraps: a stuck count only costs lookups. */
 	if (*client_count(p, client) < UINT16_MAX)
@@ -209,8 +210,18 @@ sc_pending_stamped(struct sc_pending *p, struct sc_pend *e, uint64_t id)
 {
 	heap_remove(p, e);
 	e->id = id;
-	free(e->value);
-	e->value = NULL;
+	if (e->state == SC_PEND_FORWARDED)
+		e->state = SC_PEND_STAMPED;
+}
+
+void
+sc_pending_unstamp(struct sc_pending *p, struct sc_pend *e, int64_t due)
+{
+	if (e->state != SC_PEND_STAMPED)
+		return;
+	e->state = SC_PEND_FORWARDED;
+	e->id = 0;
+	sc_pending_schedule(p, e, due);
 }
 
 struct sc_pend *
@@ -248,8 +259,8 @@ sc_pending_overtaken(struct sc_pending *p, uint64_t dgram)
 			return NULL;
 		/* Still there, not stamped, and this was its latest forward
 		 * (an older record of a re-forwarded entry is stale). */
-		lost = e->used && e->gen == r->gen && e->value != NULL &&
-		    e->fwd_dgram == r->dgram;
+		lost = e->used && e->gen == r->gen &&
+		    e->state == SC_PEND_FORWARDED && e->fwd_dgram == r->dgram;
 		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
 		p->fifo_len--;
 		if (lost)

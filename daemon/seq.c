@@ -34,8 +34,12 @@ static void
 seq_forget_oldest(struct sc_seq *s)
 {
 	struct sc_seq_key *k = &s->fifo[s->fifo_head];
+	uint64_t id;
 
-	sc_table_del(&s->dedup, k->client, k->req);
+	/* Only if it still names this id: a key forgotten and stamped
+	 * again has a newer copy further on. */
+	if (sc_table_get(&s->dedup, k->client, k->req, &id) && id == k->id)
+		sc_table_del(&s->dedup, k->client, k->req);
 	s->fifo_head = (s->fifo_head + 1) % s->cap;
 	s->fifo_len--;
 	s->evicted++;
@@ -53,6 +57,7 @@ seq_keep(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t id)
 	k = &s->fifo[(s->fifo_head + s->fifo_len) % s->cap];
 	k->client = client;
 	k->req = req;
+	k->id = id;
 	s->fifo_len++;
 }
 
@@ -71,6 +76,22 @@ sc_seq_stamp(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t *id)
 	*id = s->next++;
 	seq_keep(s, client, req, *id);
 	return SC_SEQ_NEW;
+}
+
+int
+sc_seq_find(const struct sc_seq *s, uint64_t client, uint64_t req,
+    uint64_t *id)
+{
+	return sc_table_get(&s->dedup, client, req, id);
+}
+
+void
+sc_seq_forget(struct sc_seq *s, uint64_t client, uint64_t req, uint64_t id)
+{
+	uint64_t have;
+
+	if (sc_table_get(&s->dedup, client, req, &have) && have == id)
+		sc_table_del(&s->dedup, client, req);
 }
 
 uint64_t

@@ -1,9 +1,14 @@
 /*
  * seqcastd.c - the daemon: a thin libev shell around the protocol node.
  *
- * It owns two sockets (unicast: clients and peers, and every send; group:
- * the multicast stream), one timer set to the node's next deadline and the
- * signal watchers. Everything the protocol decides happens in node.c.
+ * It owns the sockets (unicast: clients and peers, and every send; its
+ * twin, the control socket, which the kernel gives repair and view
+ * traffic so it is read first; the group: the multicast stream), the log
+ * and state files of the data_dir, one timer set to the node's next
+ * deadline, and the signal watchers. It hands the node monotonic time,
+ * received datagrams (through the fault-injection wrapper) and completed
+ * writes, and carries out what the node decides (struct sc_io). Every
+ * protocol decision happens in node*.c.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "seqcast/auth.h"
 #include "seqcast/config.h"
+#include "seqcast/faultnet.h"
 #include "seqcast/log.h"
+#include "seqcast/logfile.h"
 #include "seqcast/net.h"
 #include "seqcast/node.h"
 #include "seqcast/wire.h"
@@ -31,30 +39,53 @@
 #define CONTROL_EVERY 16    /* datagrams handled between two looks at the
                                control socket */
 #define SOCKBUF (8 << 20)   /* wanted socket buffer size */
+#define FLUSH_ROUNDS 4      /* flush, write, flush again: at most */
 
 struct shell {
 	struct ev_loop *loop;
 	struct sc_config conf;
-	struct sc_node node;
+	struct sc_node *node;
+	struct sc_faultnet *fault;
 	int ufd, gfd;               /* unicast and group sockets */
-	int cfd;                    /* control socket (-1: none), see below */
+	int cfd;                    /* control socket (-1: none) */
 	ev_io uw, gw, cw;
 	ev_timer timer;
 	ev_signal sigint, sigterm;
 	struct sc_auth auth;
+	struct sc_logfile file;     /* fd -1: no data_dir */
+	const char *dir;
+	uint32_t id;
+	int sync_asked;             /* the node asked for a write */
+	uint64_t sync_ticket;
+	int sync_fds;
 	uint64_t send_errors;
 	uint8_t bufs[RECV_BATCH][SC_RECV_MAX];
 	uint8_t cbufs[CONTROL_EVERY][SC_RECV_MAX];  /* control socket's */
 };
 
+/* Monotonic microseconds: the node's only clock. A step of the wall
+ * clock (NTP, an operator) changes nothing in the protocol's timing. */
 static int64_t
-shell_now(struct shell *s)
+mono_us(void)
 {
-	return (int64_t)(ev_now(s->loop) * 1e6);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* To the socket: after fault injection. */
 static void
-shell_send(void *ctx, const struct sockaddr_in *to, const void *buf,
+sock_send(void *ctx, const struct sockaddr_in *to, const void *buf,
     size_t len)
 {
 	struct shell *s = ctx;
@@ -71,12 +102,169 @@ shell_send(void *ctx, const struct sockaddr_in *to, const void *buf,
 	}
 }
 
+/* From the fault wrapper to the node. */
+static void
+to_node(void *ctx, int64_t now, const struct sockaddr_in *from,
+    const void *buf, size_t len)
+{
+	struct shell *s = ctx;
+
+	sc_node_receive(s->node, now, from, buf, len);
+}
+
+/* ---- the node's I/O interface ---- */
+
+static void
+io_send(void *ctx, const struct sockaddr_in *to, const void *buf, size_t len)
+{
+	struct shell *s = ctx;
+
+	sc_faultnet_send(s->fault, mono_us(), to, buf, len);
+}
+
+static int
+io_append(void *ctx, const struct sc_item *it)
+{
+	struct shell *s = ctx;
+
+	errno = 0;
+	if (sc_logfile_append(&s->file, it) < 0) {
+		if (errno == 0)
+			errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+io_truncate(void *ctx, uint64_t keep)
+{
+	struct shell *s = ctx;
+
+	errno = 0;
+	if (sc_logfile_truncate(&s->file, keep) == -1) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+io_read(void *ctx, uint64_t id, struct sc_item *out)
+{
+	struct shell *s = ctx;
+
+	return sc_logfile_get(&s->file, id, out);
+}
+
+static int
+io_save_state(void *ctx, const struct sc_state *st)
+{
+	struct shell *s = ctx;
+	char err[700];
+
+	if (sc_state_save(s->dir, s->id, st, err, sizeof(err)) == 0)
+		return 0;
+	sc_warn("%s", err);
+	return -1;
+}
+
+static void
+io_sync(void *ctx, uint64_t ticket, int fds)
+{
+	struct shell *s = ctx;
+
+	s->sync_asked = 1;
+	s->sync_ticket = ticket;
+	s->sync_fds = fds;
+}
+
+static void
+io_log(void *ctx, int level, const char *line)
+{
+	(void)ctx;
+	sc_log(level, "%s", line);
+}
+
+/* "path": the log file's, escaped as a JSON string. */
+static int
+json_path(char *buf, size_t len, const char *path)
+{
+	size_t used = 0;
+	int k;
+
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			k = snprintf(buf + used, len - used, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			k = snprintf(buf + used, len - used, "\\u%04x", *c);
+		else
+			k = snprintf(buf + used, len - used, "%c", *c);
+		if (k < 0 || (size_t)k >= len - used)
+			return -1;
+		used += (size_t)k;
+	}
+	return (int)used;
+}
+
+static int
+io_stats(void *ctx, char *buf, size_t len)
+{
+	struct shell *s = ctx;
+	char path[1200];
+	int a, b;
+
+	a = sc_faultnet_json(s->fault, buf, len);
+	if (a < 0 || json_path(path, sizeof(path), s->file.fd == -1 ? "" :
+	    s->file.path) < 0)
+		return -1;
+	b = snprintf(buf + a, len - (size_t)a, ",\"log_file\":{\"path\":"
+	    "\"%s\",\"bytes\":%llu,\"fsyncs\":%llu,\"cut_at_start\":%llu,"
+	    "\"truncated\":%llu},\"send_errors\":%llu", path,
+	    (unsigned long long)s->file.size, (unsigned long long)s->file.syncs,
+	    (unsigned long long)s->file.cut_bytes,
+	    (unsigned long long)s->file.truncated,
+	    (unsigned long long)s->send_errors);
+	if (b < 0 || (size_t)b >= len - (size_t)a)
+		return -1;
+	return a + b;
+}
+
+/* ---- passes ---- */
+
+/* End of a pass: the node flushes; what it appended is written (and,
+ * with fsync = each, synced) and the node told, which may release DATA
+ * and acks: flush again. */
+static void
+shell_flush(struct shell *s)
+{
+	for (int round = 0; round < FLUSH_ROUNDS; round++) {
+		int ok, err = 0;
+
+		sc_node_flush(s->node, mono_us());
+		if (!s->sync_asked)
+			return;
+		s->sync_asked = 0;
+		errno = 0;
+		ok = (s->sync_fds ? sc_logfile_sync(&s->file) :
+		    sc_logfile_write(&s->file)) == 0;
+		if (!ok)
+			err = errno ? errno : EIO;
+		sc_node_synced(s->node, mono_us(), s->sync_ticket, ok, err);
+	}
+}
+
 static void
 shell_rearm(struct shell *s)
 {
-	int64_t now = shell_now(s), due = sc_node_next_deadline(&s->node);
-	double after = due <= now ? 0 : (double)(due - now) / 1e6;
+	int64_t now = mono_us(), due = sc_node_next_deadline(s->node);
+	int64_t fdue = sc_faultnet_deadline(s->fault);
+	double after;
 
+	if (fdue < due)
+		due = fdue;
+	after = due <= now ? 0 : (double)(due - now) / 1e6;
 	if (after > 1.0)
 		after = 1.0;
 	ev_timer_stop(s->loop, &s->timer);
@@ -84,10 +272,19 @@ shell_rearm(struct shell *s)
 	ev_timer_start(s->loop, &s->timer);
 }
 
+static void
+shell_tick(struct shell *s)
+{
+	int64_t now = mono_us();
+
+	sc_faultnet_tick(s->fault, now);
+	sc_node_tick(s->node, now);
+}
+
 static void shell_control(struct shell *s);
 
 /* One recvmmsg of up to `batch` datagrams on fd into bufs, every datagram
- * handed to the node; the count read (0 when none or on error). */
+ * handed on; the count read (0 when none or on error). */
 static int
 shell_read(struct shell *s, int fd, uint8_t (*bufs)[SC_RECV_MAX], int batch)
 {
@@ -95,6 +292,7 @@ shell_read(struct shell *s, int fd, uint8_t (*bufs)[SC_RECV_MAX], int batch)
 	struct iovec iov[RECV_BATCH];
 	struct sockaddr_in from[RECV_BATCH];
 	int i, got;
+	int64_t now;
 
 	for (i = 0; i < batch; i++) {
 		iov[i].iov_base = bufs[i];
@@ -112,12 +310,11 @@ shell_read(struct shell *s, int fd, uint8_t (*bufs)[SC_RECV_MAX], int batch)
 			sc_warn("recvmmsg: %s", strerror(errno));
 		return 0;
 	}
-	/* One wakeup may take milliseconds under load: keep the clock
-	 * current (repair timing and retransmit windows are sub-millisecond
-	 * decisions). */
-	ev_now_update(s->loop);
+	/* One wakeup may take milliseconds under load: the clock is read
+	 * per batch (repair timing is a sub-millisecond decision). */
+	now = mono_us();
 	for (i = 0; i < got; i++) {
-		sc_node_receive(&s->node, shell_now(s), &from[i], bufs[i],
+		sc_faultnet_receive(s->fault, now, &from[i], bufs[i],
 		    msgs[i].msg_len);
 		/* A batch of requests takes up to a millisecond: a NACK or a
 		 * retransmission that came meanwhile is not kept waiting. */
@@ -129,8 +326,8 @@ shell_read(struct shell *s, int fd, uint8_t (*bufs)[SC_RECV_MAX], int batch)
 }
 
 /* Repair traffic first: whatever waits on the control socket is read,
- * and its answers (retransmissions, STAMPED) sent, before the next batch
- * of requests, so a NACK never queues behind thousands of FWDs. */
+ * and its answers sent, before the next batch of requests, so a NACK
+ * never queues behind thousands of FWDs. */
 static void
 shell_control(struct shell *s)
 {
@@ -146,7 +343,7 @@ shell_control(struct shell *s)
 			break;
 	}
 	if (got > 0)
-		sc_node_flush(&s->node);
+		shell_flush(s);
 }
 
 static void
@@ -161,12 +358,12 @@ shell_drain(struct shell *s, int fd)
 			break;
 		/* A long wakeup does not hold back what is due meanwhile
 		 * (a NACK for the gap just seen, a re-forward). */
-		if (sc_node_next_deadline(&s->node) <= shell_now(s))
-			sc_node_tick(&s->node, shell_now(s));
+		if (sc_node_next_deadline(s->node) <= mono_us())
+			shell_tick(s);
 	}
 	/* Idle (or enough for one wakeup): send what the batches hold, so a
 	 * lone entry goes out at once and a burst goes out packed. */
-	sc_node_flush(&s->node);
+	shell_flush(s);
 }
 
 static void
@@ -187,8 +384,8 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	ev_now_update(s->loop);
-	sc_node_tick(&s->node, shell_now(s));
+	shell_tick(s);
+	shell_flush(s);
 	shell_rearm(s);
 }
 
@@ -202,7 +399,7 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 static int
 open_unicast(struct shell *s, const struct sc_server_conf *me,
-    struct in_addr ifaddr)
+    struct in_addr ifaddr, int *rcvbuf, int *sndbuf)
 {
 	int fd, saved;
 
@@ -218,16 +415,15 @@ open_unicast(struct shell *s, const struct sc_server_conf *me,
 		errno = saved;
 		return -1;
 	}
-	s->node.rcvbuf = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
-	s->node.sndbuf = sc_net_bufsize(fd, SO_SNDBUF, SOCKBUF);
+	*rcvbuf = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
+	*sndbuf = sc_net_bufsize(fd, SO_SNDBUF, SOCKBUF);
 	if (s->cfd != -1)
 		(void)sc_net_bufsize(s->cfd, SO_RCVBUF, SOCKBUF);
-	s->node.control_socket = (s->cfd != -1);
 	return fd;
 }
 
 static int
-open_group(struct shell *s, struct in_addr ifaddr)
+open_group(struct shell *s, struct in_addr ifaddr, int *rcvbuf)
 {
 	int fd = sc_net_group_socket(&s->conf.group, ifaddr, SOCK_NONBLOCK);
 	int got;
@@ -235,8 +431,8 @@ open_group(struct shell *s, struct in_addr ifaddr)
 	if (fd == -1)
 		return -1;
 	got = sc_net_bufsize(fd, SO_RCVBUF, SOCKBUF);
-	if (got < s->node.rcvbuf || s->node.rcvbuf == 0)
-		s->node.rcvbuf = got;
+	if (got < *rcvbuf || *rcvbuf == 0)
+		*rcvbuf = got;
 	return fd;
 }
 
@@ -384,6 +580,70 @@ load_config(struct shell *s, const struct opts *o)
 	return load_key(s, o->config);
 }
 
+/* Each record of the log file, in order, into the node. */
+static int
+load_entry(void *ctx, const struct sc_item *it, uint64_t offset)
+{
+	struct shell *s = ctx;
+
+	(void)offset;
+	return sc_node_load(s->node, it);
+}
+
+/* The log and state files of the data_dir (if any) into the node. */
+static int
+shell_load(struct shell *s)
+{
+	struct sc_state st;
+	char err[700];
+	int rc, have;
+
+	memset(&st, 0, sizeof(st));
+	if (s->dir == NULL) {
+		sc_node_load_state(s->node, &st, 0);
+		return 0;
+	}
+	rc = sc_logfile_open(&s->file, s->dir, s->id, load_entry, s, err,
+	    sizeof(err));
+	if (rc == -1) {
+		sc_log(SC_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	if (rc == 1)
+		sc_warn("%s", err);
+	have = sc_state_load(s->dir, s->id, &st, err, sizeof(err));
+	if (have == -1) {
+		sc_log(SC_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	sc_node_load_state(s->node, &st, have == 0);
+	sc_info("log %s: %llu entries recovered (%s state file)",
+	    s->file.path, (unsigned long long)s->file.last_id,
+	    have == 0 ? "with its" : "no");
+	return 0;
+}
+
+static struct sc_node *
+shell_node(struct shell *s, uint32_t id)
+{
+	struct sc_io io;
+
+	memset(&io, 0, sizeof(io));
+	io.ctx = s;
+	io.send = io_send;
+	io.log = io_log;
+	io.stats = io_stats;
+	if (s->dir != NULL) {
+		io.append = io_append;
+		io.truncate = io_truncate;
+		io.read = io_read;
+		io.save_state = io_save_state;
+		io.sync = io_sync;
+	}
+	return sc_node_new(&s->conf, id, &io, (uint64_t)wall_us() ^
+	    ((uint64_t)getpid() << 32));
+}
+
 static int
 shell_start(struct shell *s, uint32_t id)
 {
@@ -391,50 +651,55 @@ shell_start(struct shell *s, uint32_t id)
 	struct in_addr ifaddr = me->has_interface ? me->interface :
 	    s->conf.interface;
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], i[INET_ADDRSTRLEN];
-	char err[600];
+	int rcvbuf = 0, sndbuf = 0;
 
 	s->loop = EV_DEFAULT;
-	if (sc_node_init(&s->node, &s->conf, id, shell_send, s,
-	    (int64_t)(ev_time() * 1e6)) == -1) {
-		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
-		return -1;
-	}
-	sc_node_set_key(&s->node, &s->auth);
-	switch (sc_node_open_log(&s->node, err, sizeof(err))) {
-	case -1:
-		sc_log(SC_LOG_ERROR, "%s", err);
-		return -1;
-	case 1:
-		sc_warn("%s", err);
-		break;
-	}
-	if (s->node.file.fd != -1)
-		sc_info("log %s: %llu entries recovered, resuming at %llu",
-		    s->node.file.path, (unsigned long long)s->node.recovered,
-		    (unsigned long long)s->node.recovered + 1);
+	s->id = id;
+	s->file.fd = -1;
+	s->dir = me->data_dir[0] != '\0' ? me->data_dir : NULL;
 	inet_ntop(AF_INET, &me->listen.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &s->conf.group.sin_addr, g, sizeof(g));
 	inet_ntop(AF_INET, &ifaddr, i, sizeof(i));
-	if ((s->ufd = open_unicast(s, me, ifaddr)) == -1) {
+	if ((s->ufd = open_unicast(s, me, ifaddr, &rcvbuf, &sndbuf)) == -1) {
 		sc_log(SC_LOG_ERROR, "cannot listen on %s:%u (interface %s): "
 		    "%s", a, ntohs(me->listen.sin_port), i, strerror(errno));
 		return -1;
 	}
-	if ((s->gfd = open_group(s, ifaddr)) == -1) {
+	if ((s->gfd = open_group(s, ifaddr, &rcvbuf)) == -1) {
 		sc_log(SC_LOG_ERROR, "cannot join group %s:%u on interface "
 		    "%s: %s", g, ntohs(s->conf.group.sin_port), i,
 		    strerror(errno));
 		return -1;
 	}
-	sc_info("%s on %s:%u, group %s:%u via %s, cluster %u, %u servers",
-	    s->node.coordinator ? "coordinator" : "member", a,
-	    ntohs(me->listen.sin_port), g, ntohs(s->conf.group.sin_port), i,
-	    s->conf.cluster_id, s->conf.nservers);
-	if (s->node.faulty)
+	/* Every datagram fits the path: the interface's MTU unless the
+	 * cluster file says. */
+	if (s->conf.mtu == 0)
+		s->conf.mtu = (uint32_t)sc_net_mtu(ifaddr);
+	if (s->conf.mtu == 0)
+		s->conf.mtu = 1500;
+	s->fault = sc_faultnet_new(sc_config_fault(&s->conf, id), id, to_node,
+	    s, sock_send, s);
+	s->node = s->fault ? shell_node(s, id) : NULL;
+	if (s->node == NULL) {
+		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
+		return -1;
+	}
+	sc_node_set_key(s->node, &s->auth);
+	sc_node_set_wall_offset(s->node, wall_us() - mono_us());
+	sc_node_set_sockets(s->node, rcvbuf, sndbuf, s->cfd != -1);
+	if (shell_load(s) == -1)
+		return -1;
+	sc_info("on %s:%u, group %s:%u via %s, cluster %u, %u servers, "
+	    "datagrams up to %u bytes (MTU)", a, ntohs(me->listen.sin_port), g,
+	    ntohs(s->conf.group.sin_port), i, s->conf.cluster_id,
+	    s->conf.nservers, s->conf.mtu);
+	if (sc_faultnet_active(s->fault))
 		sc_warn("fault injection is on for this server");
-	if (s->node.auth.on)
+	if (s->auth.on)
 		sc_info("authentication on: every datagram without a valid "
 		    "MAC is dropped");
+	sc_node_start(s->node, mono_us());
+	shell_flush(s);
 	return 0;
 }
 
@@ -471,6 +736,7 @@ int
 main(int argc, char **argv)
 {
 	static struct shell s;
+	struct sc_node_info info;
 	struct opts o;
 	char digest[33];
 
@@ -502,13 +768,17 @@ main(int argc, char **argv)
 	if (shell_start(&s, (uint32_t)o.id) == -1)
 		return 1;
 	shell_run(&s);
-	sc_applog_digest(&s.node.log, digest);
+	sc_node_stop(s.node);
+	sc_node_info(s.node, &info);
+	sc_node_digest(s.node, digest);
 	sc_info("stopped: applied %llu entries, digest %s",
-	    (unsigned long long)s.node.log.count, digest);
+	    (unsigned long long)info.applied, digest);
 	close(s.ufd);
 	close(s.gfd);
 	if (s.cfd != -1)
 		close(s.cfd);
-	sc_node_free(&s.node);
+	sc_node_free(s.node);
+	sc_faultnet_free(s.fault);
+	sc_logfile_close(&s.file);
 	return 0;
 }

@@ -35,12 +35,14 @@ extern tpl_hook_t tpl_hook;
 
 /* The body layouts; several message types share one. */
 enum shape {
-	SH_REQ,		/* A(UUB): client, req, value */
-	SH_ENTRY,	/* UA(UUUB): head; id, client, req, value */
-	SH_ACK,		/* A(UUUi): client, req, id, status */
-	SH_PAIR,	/* UU: a, b */
-	SH_RANGE,	/* UA(UU): a; first, last */
-	SH_TEXT,	/* s: text */
+	SH_REQ,		/* UA(UUB): cookie; client, req, value */
+	SH_ENTRY,	/* UUUA(UUUB): head, commit, view; id, client, req,
+			   value */
+	SH_ACK,		/* UA(UUUi): scalar; client, req, id, status */
+	SH_QUAD,	/* UUUU: four scalars */
+	SH_RANGE,	/* UA(UU): scalar; first, last */
+	SH_VIEW,	/* UUUUUA(UU): five scalars; first, last */
+	SH_TEXT,	/* UUs: total, offset, text */
 	SH_COUNT
 };
 
@@ -52,22 +54,26 @@ struct shape_desc {
 };
 
 static const struct shape_desc shapes[SH_COUNT] = {
-	[SH_REQ] =   { "A(UUB)",   "",   "UUB",  8 + 8 + 4 },
-	[SH_ENTRY] = { "UA(UUUB)", "U",  "UUUB", 8 + 8 + 8 + 4 },
-	[SH_ACK] =   { "A(UUUi)",  "",   "UUUi", 8 + 8 + 8 + 4 },
-	[SH_PAIR] =  { "UU",       "UU", NULL,   0 },
-	[SH_RANGE] = { "UA(UU)",   "U",  "UU",   8 + 8 },
-	[SH_TEXT] =  { "s",        "s",  NULL,   0 },
+	[SH_REQ] =   { "UA(UUB)",    "U",     "UUB",  8 + 8 + 4 },
+	[SH_ENTRY] = { "UUUA(UUUB)", "UUU",   "UUUB", 8 + 8 + 8 + 4 },
+	[SH_ACK] =   { "UA(UUUi)",   "U",     "UUUi", 8 + 8 + 8 + 4 },
+	[SH_QUAD] =  { "UUUU",       "UUUU",  NULL,   0 },
+	[SH_RANGE] = { "UA(UU)",     "U",     "UU",   8 + 8 },
+	[SH_VIEW] =  { "UUUUUA(UU)", "UUUUU", "UU",   8 + 8 },
+	[SH_TEXT] =  { "UUs",        "UUs",   NULL,   0 },
 };
 
 static const unsigned char type_shape[SC_TYPE_COUNT] = {
 	[SC_ADD] = SH_REQ,	[SC_FWD] = SH_REQ,
 	[SC_DATA] = SH_ENTRY,	[SC_RETX] = SH_ENTRY,
 	[SC_ACK] = SH_ACK,	[SC_STAMPED] = SH_ACK,
-	[SC_HEARTBEAT] = SH_PAIR, [SC_NACK] = SH_RANGE,
-	[SC_REPORT] = SH_PAIR,	[SC_GONE] = SH_RANGE,
-	[SC_LOG_REQ] = SH_PAIR,	[SC_LOG_REPLY] = SH_ENTRY,
-	[SC_STATS_REQ] = SH_PAIR, [SC_STATS_REPLY] = SH_TEXT,
+	[SC_HEARTBEAT] = SH_VIEW, [SC_NACK] = SH_RANGE,
+	[SC_REPORT] = SH_QUAD,	[SC_GONE] = SH_RANGE,
+	[SC_LOG_REQ] = SH_QUAD,	[SC_LOG_REPLY] = SH_ENTRY,
+	[SC_STATS_REQ] = SH_QUAD, [SC_STATS_REPLY] = SH_TEXT,
+	[SC_VIEW_CHANGE] = SH_QUAD, [SC_DO_VIEW] = SH_QUAD,
+	[SC_RECOVERY] = SH_QUAD, [SC_RECOVERY_REPLY] = SH_VIEW,
+	[SC_CONFIG] = SH_RANGE,	[SC_COOKIE] = SH_QUAD,
 };
 
 static const char *const type_names[SC_TYPE_COUNT] = {
@@ -76,7 +82,10 @@ static const char *const type_names[SC_TYPE_COUNT] = {
 	[SC_HEARTBEAT] = "heartbeat", [SC_NACK] = "nack",
 	[SC_REPORT] = "report", [SC_GONE] = "gone", [SC_LOG_REQ] = "log_req",
 	[SC_LOG_REPLY] = "log_reply", [SC_STATS_REQ] = "stats_req",
-	[SC_STATS_REPLY] = "stats_reply",
+	[SC_STATS_REPLY] = "stats_reply", [SC_VIEW_CHANGE] = "view_change",
+	[SC_DO_VIEW] = "do_view", [SC_RECOVERY] = "recovery",
+	[SC_RECOVERY_REPLY] = "recovery_reply", [SC_CONFIG] = "config",
+	[SC_COOKIE] = "cookie",
 };
 
 static const char *const reject_names[SC_REJ_COUNT] = {
@@ -93,7 +102,7 @@ static const char *const reject_names[SC_REJ_COUNT] = {
  * the stack for sc_encode()'s one-shot map.
  */
 struct tpl_vars {
-	uint64_t a, b;		/* head scalars */
+	uint64_t h[5];		/* head scalars, in order */
 	uint64_t f0, f1, f2;	/* the element's U fields, in order */
 	int32_t status;
 	tpl_bin bin;
@@ -198,8 +207,9 @@ header_get(const uint8_t *p, struct sc_header *h)
 	h->flags = (uint16_t)(p[6] << 8 | p[7]);
 	h->cluster = sc_get_be32(p + 8);
 	h->sender = sc_get_be32(p + 12);
-	h->epoch = sc_get_be32(p + 16);
-	h->body_len = sc_get_be32(p + 20);
+	h->view = sc_get_be32(p + 16);
+	h->config = sc_get_be32(p + 20);
+	h->body_len = sc_get_be32(p + 24);
 }
 
 static void
@@ -212,8 +222,9 @@ header_put(uint8_t *p, const struct sc_header *h, uint32_t body_len)
 	p[7] = h->flags & 0xff;
 	sc_put_be32(p + 8, h->cluster);
 	sc_put_be32(p + 12, h->sender);
-	sc_put_be32(p + 16, h->epoch);
-	sc_put_be32(p + 20, body_len);
+	sc_put_be32(p + 16, h->view);
+	sc_put_be32(p + 20, h->config);
+	sc_put_be32(p + 24, body_len);
 }
 
 /* Checks that need no context: size, magic, version, type. */
@@ -299,6 +310,7 @@ sc_item_size(int type, const struct sc_item *item)
 	case SH_ACK:
 		return 8 + 8 + 8 + 4;
 	case SH_RANGE:
+	case SH_VIEW:
 		return 8 + 8;
 	default:		/* no items */
 		return 0;
@@ -339,20 +351,25 @@ static tpl_node *
 shape_map(int sh, struct tpl_vars *v)
 {
 	char *fmt = (char *)shapes[sh].fmt;
+	uint64_t *h = v->h;
 
 	switch (sh) {
 	case SH_REQ:
-		return tpl_map(fmt, &v->f0, &v->f1, &v->bin);
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->bin);
 	case SH_ENTRY:
-		return tpl_map(fmt, &v->a, &v->f0, &v->f1, &v->f2, &v->bin);
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &v->f0, &v->f1,
+		    &v->f2, &v->bin);
 	case SH_ACK:
-		return tpl_map(fmt, &v->f0, &v->f1, &v->f2, &v->status);
-	case SH_PAIR:
-		return tpl_map(fmt, &v->a, &v->b);
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->f2, &v->status);
+	case SH_QUAD:
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3]);
 	case SH_RANGE:
-		return tpl_map(fmt, &v->a, &v->f0, &v->f1);
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1);
+	case SH_VIEW:
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3], &h[4], &v->f0,
+		    &v->f1);
 	default:
-		return tpl_map(fmt, &v->text);
+		return tpl_map(fmt, &h[0], &h[1], &v->text);
 	}
 }
 
@@ -377,6 +394,7 @@ item_to_vars(int sh, const struct sc_item *it, struct tpl_vars *v)
 		v->status = it->status;
 		break;
 	case SH_RANGE:
+	case SH_VIEW:
 		v->f0 = it->first;
 		v->f1 = it->last;
 		break;
@@ -399,6 +417,8 @@ vars_to_item(int sh, const struct tpl_vars *v, struct sc_item *it)
 		it->id = v->f0;
 		it->client = v->f1;
 		it->req = v->f2;
+		/* Every entry of a message was stamped in its view. */
+		it->view = (uint32_t)v->h[2];
 		break;
 	case SH_ACK:
 		it->client = v->f0;
@@ -407,6 +427,7 @@ vars_to_item(int sh, const struct tpl_vars *v, struct sc_item *it)
 		it->status = v->status;
 		break;
 	case SH_RANGE:
+	case SH_VIEW:
 		it->first = v->f0;
 		it->last = v->f1;
 		break;
@@ -454,8 +475,11 @@ pack_armed(const struct sc_msg *m, struct tpl_vars *v, uint8_t *dst,
 	memset(v, 0, sizeof(*v));
 	if ((tn = shape_map(sh, v)) == NULL)
 		return -1;
-	v->a = m->a;
-	v->b = m->b;
+	v->h[0] = m->a;
+	v->h[1] = m->b;
+	v->h[2] = m->c;
+	v->h[3] = m->d;
+	v->h[4] = m->e;
 	/* NULL text is sent as "": one canonical form, and the receiver
 	 * always gets a string. */
 	v->text = m->text != NULL ? (char *)m->text : (char *)"";
@@ -784,8 +808,11 @@ unpack_armed(struct sc_decoder *d, int sh, const uint8_t *img, size_t len,
 		release_unpacked(d);
 		return SC_REJ_TPL;
 	}
-	out->a = d->v.a;
-	out->b = sh == SH_PAIR ? d->v.b : 0;
+	out->a = d->v.h[0];
+	out->b = d->v.h[1];
+	out->c = d->v.h[2];
+	out->d = d->v.h[3];
+	out->e = d->v.h[4];
 	if (sh == SH_TEXT)
 		return take_text(d, lo, out) == 0 ? SC_REJ_NONE : SC_REJ_TPL;
 	if (shapes[sh].elem != NULL && unpack_items(d, tn, sh, lo, out) != 0) {
@@ -809,7 +836,7 @@ unpack_body(struct sc_decoder *d, int sh, const uint8_t *img, size_t len,
 	jmp_buf jb, *saved = tpl_unwind_to;
 	int rc;
 
-	d->v.a = d->v.b = 0;
+	memset(d->v.h, 0, sizeof(d->v.h));
 	d->v.bin.addr = NULL;
 	d->v.text = NULL;
 	if (setjmp(jb) != 0) {
@@ -850,7 +877,7 @@ sc_decode(struct sc_decoder *d, const void *buf, size_t len,
 	    (const uint8_t *)buf + SC_HEADER_LEN, out->h.body_len, &lo, out);
 	if (rc != SC_REJ_NONE) {
 		/* nothing half-decoded escapes */
-		out->a = out->b = 0;
+		out->a = out->b = out->c = out->d = out->e = 0;
 		out->count = 0;
 		out->text = NULL;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "seqcast/fault.h"
+#include "seqcast/rng.h"
 #include "seqcast/wire.h"
 
 #define DRAWS 100000
@@ -239,7 +240,7 @@ static void test_uniform_and_below(void **state)
 
 	(void)state;
 	for (int i = 0; i < DRAWS; i++) {
-		double u = sc_fault_uniform(&s);
+		double u = sc_rng_uniform(&s);
 		assert_true(u >= 0 && u < 1);
 		sum += u;
 		assert_true(s != 0);
@@ -247,23 +248,23 @@ static void test_uniform_and_below(void **state)
 	assert_true(sum / DRAWS > 0.49 && sum / DRAWS < 0.51);
 
 	for (int i = 0; i < DRAWS; i++) {
-		uint64_t x = sc_rand_below(&s, 10);
+		uint64_t x = sc_rng_below(&s, 10);
 		assert_true(x < 10);
 		hist[x]++;
 	}
 	for (int i = 0; i < 10; i++)
 		assert_in_range(hist[i], 9300, 10700);
-	assert_true(sc_rand_below(&s, 1) == 0);
-	assert_true(sc_rand_below(&s, 0) == 0);
+	assert_true(sc_rng_below(&s, 1) == 0);
+	assert_true(sc_rng_below(&s, 0) == 0);
 	for (int i = 0; i < 1000; i++)
-		(void)sc_rand_below(&s, UINT64_MAX);
+		(void)sc_rng_below(&s, UINT64_MAX);
 
 	/* the same state gives the same numbers */
 	{
 		uint64_t a = 42, b = 42;
 		for (int i = 0; i < 100; i++)
-			assert_true(sc_rand_below(&a, 1000003) ==
-			    sc_rand_below(&b, 1000003));
+			assert_true(sc_rng_below(&a, 1000003) ==
+			    sc_rng_below(&b, 1000003));
 	}
 }
 

@@ -39,24 +39,54 @@ value_of(uint64_t id, uint8_t *v, uint32_t *len)
 		v[i] = (uint8_t)(id * 31 + i);
 }
 
+/* Record id as the tests write it: views 0, 0, 0, 0, 1, 1, ... */
+static struct sc_item
+rec(uint64_t id, uint8_t *v)
+{
+	struct sc_item it;
+
+	memset(&it, 0, sizeof(it));
+	value_of(id, v, &it.len);
+	it.id = id;
+	it.client = 1000 + id;
+	it.req = 7 * id;
+	it.view = (uint32_t)(id / 4) * 3;
+	it.value = v;
+	return it;
+}
+
 static int
-on_record(void *ctx, uint64_t id, uint64_t client, uint64_t req,
-    const uint8_t *value, uint32_t len, uint64_t offset)
+on_record(void *ctx, const struct sc_item *it, uint64_t offset)
 {
 	struct seen *s = ctx;
 	uint8_t v[64];
-	uint32_t n;
+	struct sc_item want = rec(it->id, v);
 
-	value_of(id, v, &n);
-	assert_int_equal(id, s->last + 1);
-	assert_int_equal(client, 1000 + id);
-	assert_int_equal(req, 7 * id);
-	assert_int_equal(len, n);
-	assert_memory_equal(value, v, n);
-	assert_int_equal(offset, offsets[id - 1]);
-	s->last = id;
+	assert_int_equal(it->id, s->last + 1);
+	assert_int_equal(it->client, want.client);
+	assert_int_equal(it->req, want.req);
+	assert_int_equal(it->view, want.view);
+	assert_int_equal(it->len, want.len);
+	assert_memory_equal(it->value, v, want.len);
+	assert_int_equal(offset, offsets[it->id - 1]);
+	s->last = it->id;
 	s->count++;
 	return 0;
+}
+
+static void
+check_get(struct sc_logfile *f, uint64_t id)
+{
+	uint8_t v[64];
+	struct sc_item want = rec(id, v), got;
+
+	assert_int_equal(sc_logfile_get(f, id, &got), 0);
+	assert_int_equal(got.id, id);
+	assert_int_equal(got.client, want.client);
+	assert_int_equal(got.req, want.req);
+	assert_int_equal(got.view, want.view);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.value, v, want.len);
 }
 
 static char *
@@ -98,7 +128,7 @@ setup(void **state)
 	char err[512];
 	FILE *fp;
 	uint8_t v[64];
-	uint32_t len;
+	struct sc_item it;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/seqcast-logfile-test.%d", getpid());
@@ -107,11 +137,14 @@ setup(void **state)
 	assert_int_equal(sc_logfile_open(&f, dir, 0, NULL, NULL, err,
 	    sizeof(err)), 0);
 	for (uint64_t id = 1; id <= NREC; id++) {
-		value_of(id, v, &len);
-		offsets[id - 1] = (uint64_t)sc_logfile_append(&f, id,
-		    1000 + id, 7 * id, v, len);
+		it = rec(id, v);
+		offsets[id - 1] = (uint64_t)sc_logfile_append(&f, &it);
 	}
-	assert_int_equal(sc_logfile_append(&f, NREC + 5, 0, 0, v, 1), -1);
+	it = rec(NREC + 5, v);
+	assert_int_equal(sc_logfile_append(&f, &it), -1);
+	it = rec(NREC + 1, v);
+	it.view = 0;     /* views never go down along a log */
+	assert_int_equal(sc_logfile_append(&f, &it), -1);
 	assert_int_equal(sc_logfile_sync(&f), 0);
 	offsets[NREC] = f.size;
 	sc_logfile_close(&f);
@@ -149,31 +182,21 @@ test_roundtrip_and_read(void **state)
 	struct sc_logfile f;
 	struct seen s = { 0, 0 };
 	char err[512];
-	const uint8_t *buf;
 	uint8_t v[64];
-	uint64_t client, req;
-	uint32_t len, n;
+	struct sc_item it;
 
 	(void)state;
 	write_file(image, image_len);
 	assert_int_equal(sc_logfile_open(&f, dir, 0, on_record, &s, err,
 	    sizeof(err)), 0);
 	assert_int_equal(s.count, NREC);
-	for (uint64_t k = 1; k <= NREC; k++) {
-		assert_int_equal(sc_logfile_get(&f, k, &client, &req, &buf,
-		    &len), 0);
-		value_of(k, v, &n);
-		assert_int_equal(client, 1000 + k);
-		assert_int_equal(len, n);
-		assert_memory_equal(buf, v, n);
-	}
+	assert_int_equal(f.last_view, rec(NREC, v).view);
+	for (uint64_t k = 1; k <= NREC; k++)
+		check_get(&f, k);
 	/* Appending continues the sequence, and is readable before sync. */
-	value_of(NREC + 1, v, &n);
-	assert_true(sc_logfile_append(&f, NREC + 1, 1, 2, v, n) ==
-	    (int64_t)image_len);
-	assert_int_equal(sc_logfile_get(&f, NREC + 1, &client, &req, &buf,
-	    &len), 0);
-	assert_int_equal(req, 2);
+	it = rec(NREC + 1, v);
+	assert_true(sc_logfile_append(&f, &it) == (int64_t)image_len);
+	check_get(&f, NREC + 1);
 	sc_logfile_close(&f);
 }
 
@@ -185,9 +208,8 @@ test_read_back_checked(void **state)
 	struct sc_logfile f;
 	struct seen s = { 0, 0 };
 	char err[512], path[600];
-	const uint8_t *buf;
-	uint64_t client, req, off = 0;
-	uint32_t len;
+	struct sc_item it;
+	uint64_t off = 0;
 	int fd;
 
 	(void)state;
@@ -207,10 +229,9 @@ test_read_back_checked(void **state)
 		    == 1);
 	}
 	close(fd);
-	assert_int_equal(sc_logfile_get(&f, 5, &client, &req, &buf, &len),
-	    -1);
-	assert_int_equal(sc_logfile_get(&f, 4, &client, &req, &buf, &len), 0);
-	assert_int_equal(sc_logfile_get(&f, 6, &client, &req, &buf, &len), 0);
+	assert_int_equal(sc_logfile_get(&f, 5, &it), -1);
+	check_get(&f, 4);
+	check_get(&f, 6);
 	sc_logfile_close(&f);
 }
 
@@ -228,7 +249,7 @@ test_torn_tail_every_offset(void **state)
 		uint64_t k = whole_before(cut);
 		int rc;
 		uint8_t v[64];
-		uint32_t n;
+		struct sc_item it;
 
 		write_file(image, cut);
 		rc = sc_logfile_open(&f, dir, 0, on_record, &s, err,
@@ -243,9 +264,8 @@ test_torn_tail_every_offset(void **state)
 			assert_non_null(strstr(err, path()));
 		}
 		assert_int_equal(file_size(), offsets[k]);
-		value_of(k + 1, v, &n);
-		assert_true(sc_logfile_append(&f, k + 1, 1000 + k + 1,
-		    7 * (k + 1), v, n) == (int64_t)offsets[k]);
+		it = rec(k + 1, v);
+		assert_true(sc_logfile_append(&f, &it) == (int64_t)offsets[k]);
 		sc_logfile_close(&f);
 	}
 }
@@ -324,6 +344,107 @@ test_id_out_of_sequence(void **state)
 	assert_string_equal(why, "record id out of sequence");
 }
 
+/* Cut the log after every id: what is left reads back, the file has the
+ * size of the kept records, the sequence goes on at keep + 1 (with any
+ * view not below the kept one's), and a reopen finds exactly that. */
+static void
+test_truncate(void **state)
+{
+	(void)state;
+	for (uint64_t keep = 0; keep <= NREC; keep++) {
+		struct sc_logfile f;
+		struct seen s = { 0, 0 };
+		char err[512];
+		uint8_t v[64];
+		struct sc_item it;
+
+		write_file(image, image_len);
+		assert_int_equal(sc_logfile_open(&f, dir, 0, NULL, NULL, err,
+		    sizeof(err)), 0);
+		check_get(&f, NREC);          /* fills the read cache */
+		assert_int_equal(sc_logfile_truncate(&f, keep), 0);
+		assert_int_equal(f.last_id, keep);
+		assert_int_equal(f.size, offsets[keep]);
+		assert_int_equal(file_size(), offsets[keep]);
+		for (uint64_t k = 1; k <= keep; k++)
+			check_get(&f, k);
+		assert_int_equal(sc_logfile_get(&f, keep + 1, &it), -1);
+		assert_int_equal(sc_logfile_truncate(&f, keep + 1), -1);
+		/* The same ids again, written anew: read back, not the
+		 * cached bytes of before. */
+		for (uint64_t k = keep + 1; k <= NREC; k++) {
+			it = rec(k, v);
+			assert_true(sc_logfile_append(&f, &it) ==
+			    (int64_t)offsets[k - 1]);
+		}
+		for (uint64_t k = 1; k <= NREC; k++)
+			check_get(&f, k);
+		assert_int_equal(sc_logfile_truncate(&f, keep), 0);
+		sc_logfile_close(&f);
+		assert_int_equal(sc_logfile_open(&f, dir, 0, on_record, &s,
+		    err, sizeof(err)), 0);
+		assert_int_equal(s.count, keep);
+		sc_logfile_close(&f);
+	}
+}
+
+/* A record whose view is lower than the one before it is corruption; a
+ * log of the format before views is refused with a clear message. */
+static void
+test_view_order_and_old_format(void **state)
+{
+	static uint8_t bad[sizeof(image)];
+	uint8_t *h = bad + offsets[NREC - 2];
+	uint64_t b, good;
+	const char *why;
+
+	(void)state;
+	memcpy(bad, image, image_len);
+	sc_put_le32(h + 32, 0);
+	sc_put_le32(h + 44, sc_crc32c(0, h, 44));
+	good = sc_logfile_scan(bad, image_len, NULL, NULL, &b, &why);
+	assert_int_equal(good, offsets[NREC - 2]);
+	assert_int_equal(b, offsets[NREC - 2]);
+	assert_string_equal(why, "record view goes down");
+	memcpy(bad, image, image_len);
+	sc_put_le32(bad, SC_LOGREC_OLD);
+	good = sc_logfile_scan(bad, image_len, NULL, NULL, &b, &why);
+	assert_int_equal(good, 0);
+	assert_non_null(strstr(why, "older seqcast"));
+}
+
+/* The state file: none, saved, read back, damaged. */
+static void
+test_state_file(void **state)
+{
+	struct sc_state st = { 7, 5, 123456789012ULL }, got;
+	char err[512], p[600];
+	uint8_t b[SC_STATE_LEN];
+	FILE *f;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/server-3.state", dir);
+	unlink(p);
+	assert_int_equal(sc_state_load(dir, 3, &got, err, sizeof(err)), 1);
+	assert_int_equal(sc_state_save(dir, 3, &st, err, sizeof(err)), 0);
+	assert_int_equal(sc_state_load(dir, 3, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.view, 7);
+	assert_int_equal(got.normal_view, 5);
+	assert_true(got.commit == st.commit);
+	for (size_t i = 0; i < SC_STATE_LEN * 8; i++) {
+		sc_state_encode(b, &st);
+		b[i / 8] ^= (uint8_t)(1u << (i % 8));
+		assert_int_equal(sc_state_decode(b, sizeof(b), &got), -1);
+	}
+	f = fopen(p, "wb");
+	assert_non_null(f);
+	fputs("garbage", f);
+	fclose(f);
+	assert_int_equal(sc_state_load(dir, 3, &got, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "damaged"));
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -334,6 +455,9 @@ main(void)
 		cmocka_unit_test(test_zero_tail),
 		cmocka_unit_test(test_flipped_bit_in_middle),
 		cmocka_unit_test(test_id_out_of_sequence),
+		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_view_order_and_old_format),
+		cmocka_unit_test(test_state_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -56,6 +56,8 @@ test_add_get_remove(void **state)
 	assert_non_null(f);
 	assert_true(f != e);
 	assert_null(f->value);
+	assert_int_equal(f->state, SC_PEND_LOCAL);
+	assert_int_equal(e->state, SC_PEND_FORWARDED);
 	assert_ptr_equal(sc_pending_get(&p, 1, 1), e);
 	assert_ptr_equal(sc_pending_get(&p, 1, 2), f);
 	assert_null(sc_pending_get(&p, 2, 1));
@@ -123,7 +125,8 @@ test_full(void **state)
 	sc_pending_free(&p);   /* values still held are freed (ASan) */
 }
 
-/* Stamped: out of the heap, value freed, still findable until removed. */
+/* Stamped: out of the heap, value kept (a view change may need it),
+ * still findable until removed; unstamped: scheduled again. */
 static void
 test_stamped(void **state)
 {
@@ -141,9 +144,12 @@ test_stamped(void **state)
 		sc_pending_schedule(&p, e[i], 100 * (i + 1));
 	}
 	assert_ptr_equal(sc_pending_first(&p), e[0]);
+	assert_int_equal(e[0]->state, SC_PEND_FORWARDED);
 	sc_pending_stamped(&p, e[0], 77);
 	assert_true(e[0]->id == 77);
-	assert_null(e[0]->value);
+	assert_int_equal(e[0]->state, SC_PEND_STAMPED);
+	assert_non_null(e[0]->value);
+	assert_int_equal(e[0]->value[99], 0x5a);
 	assert_int_equal(e[0]->heap_pos, SC_NO_HEAP);
 	assert_ptr_equal(sc_pending_first(&p), e[1]);
 	assert_ptr_equal(sc_pending_get(&p, 1, 0), e[0]);
@@ -155,6 +161,10 @@ test_stamped(void **state)
 	assert_ptr_equal(sc_pending_first(&p), e[1]);
 	sc_pending_stamped(&p, e[1], 79);
 	assert_null(sc_pending_first(&p));
+	sc_pending_unstamp(&p, e[1], 50);
+	assert_int_equal(e[1]->state, SC_PEND_FORWARDED);
+	assert_true(e[1]->id == 0);
+	assert_ptr_equal(sc_pending_first(&p), e[1]);
 	for (int i = 0; i < 3; i++)
 		sc_pending_remove(&p, e[i]);
 	assert_int_equal(p.count, 0);
@@ -262,7 +272,7 @@ test_heap_random(void **state)
 			sc_pending_stamped(&p, e, (uint64_t)k + 1);
 			ref[k].sched = 0;
 			ref[k].stamped = 1;
-			assert_null(e->value);
+			assert_int_equal(e->state, SC_PEND_STAMPED);
 		} else if (r < 80 && sc_pending_first(&p) != NULL) {
 			/* the retry loop: take the first, push it back */
 			struct sc_pend *f = sc_pending_first(&p);
@@ -274,14 +284,11 @@ test_heap_random(void **state)
 			/* content intact */
 			assert_true(e->client == 5 && e->req == (uint64_t)k);
 			assert_int_equal(e->len, (uint32_t)(k % 17));
-			if (ref[k].stamped) {
-				assert_null(e->value);
+			if (ref[k].stamped)
 				assert_true(e->id == (uint64_t)k + 1);
-			} else {
-				assert_non_null(e->value);
-				for (uint32_t j = 0; j < e->len; j++)
-					assert_int_equal(e->value[j], k & 0xff);
-			}
+			assert_non_null(e->value);
+			for (uint32_t j = 0; j < e->len; j++)
+				assert_int_equal(e->value[j], k & 0xff);
 		}
 		assert_int_equal(p.count, count);
 		/* the first is an earliest due among the scheduled */

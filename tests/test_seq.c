@@ -91,6 +91,35 @@ test_seq_repeat(void **state)
 	sc_seq_free(&s);
 }
 
+/* A forgotten request (its entry was cut) is stamped anew; forgetting
+ * with another id changes nothing; an old FIFO copy of a key stamped
+ * again does not evict the newer memory. */
+static void
+test_seq_forget(void **state)
+{
+	struct sc_seq s;
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(sc_seq_init(&s, 3, 1), 0);
+	assert_int_equal(sc_seq_stamp(&s, 7, 1, &id), SC_SEQ_NEW);
+	assert_true(id == 1);
+	sc_seq_forget(&s, 7, 1, 2);
+	assert_int_equal(sc_seq_stamp(&s, 7, 1, &id), SC_SEQ_REPEAT);
+	sc_seq_forget(&s, 7, 1, 1);
+	s.next = 1;                        /* the log was cut back */
+	assert_int_equal(sc_seq_stamp(&s, 8, 1, &id), SC_SEQ_NEW);
+	assert_true(id == 1);
+	assert_int_equal(sc_seq_stamp(&s, 7, 1, &id), SC_SEQ_NEW);
+	assert_true(id == 2);
+	/* the FIFO now holds (7,1,1), (8,1,1), (7,1,2): one more evicts
+	 * the stale (7,1,1) copy, which must leave (7,1) -> 2 alone */
+	assert_int_equal(sc_seq_stamp(&s, 9, 1, &id), SC_SEQ_NEW);
+	assert_int_equal(sc_seq_stamp(&s, 7, 1, &id), SC_SEQ_REPEAT);
+	assert_true(id == 2);
+	sc_seq_free(&s);
+}
+
 /* first_id continues a sequence. */
 static void
 test_seq_first_id(void **state)
@@ -526,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_seq_ids_contiguous),
 		cmocka_unit_test(test_seq_repeat),
 		cmocka_unit_test(test_seq_first_id),
+		cmocka_unit_test(test_seq_forget),
 		cmocka_unit_test(test_seq_interleaved_repeats),
 		cmocka_unit_test(test_seq_dedup_fifo),
 		cmocka_unit_test(test_seq_dedup_window_long),

@@ -1427,6 +1427,7 @@ static int on_status(struct adder *a, struct slot *s, int32_t status,
 			rtt_sample(a, a->recv_us - s->sent_us);
 		return RC_OK;
 	case SC_ERR_BUSY:       /* resend after the delay (which doubles) */
+	case SC_ERR_UNAVAILABLE: /* no coordinator there now: likewise */
 		return schedule(a, s, now);
 	case SC_ERR_TOO_LARGE:  /* reported once the batch is printed */
 		if (!a->too_large)
@@ -1752,8 +1753,8 @@ static int log_fetch(struct conn *c, uint64_t from, struct sc_msg *out)
 {
 	struct sc_msg req;
 	msg_init(&req, c->o, SC_LOG_REQ);
-	req.a = from;
-	req.b = 0;
+	req.b = from;
+	req.c = 0;
 	struct exchange x = { &req, SC_LOG_REPLY, log_accept, &from };
 	return exchange(c, &x, out);
 }
@@ -1802,25 +1803,46 @@ static int log_loop(struct conn *c)
 static int stats_request(const struct opts *o, struct sc_msg *req)
 {
 	msg_init(req, o, SC_STATS_REQ);
-	req->b = 0;
-	return random_u64(&req->a);
+	req->c = 0;
+	return random_u64(&req->b);
 }
 
+/* A page of the stats at the offset asked for. */
 static int stats_accept(const struct sc_msg *m, const void *ctx)
 {
-	(void)ctx;
-	return m->text != NULL;
+	return m->text != NULL && m->b == *(const uint64_t *)ctx &&
+	    m->a <= SC_TEXT_MAX && m->b + strlen(m->text) <= m->a;
 }
 
+/* The stats come in pages of one datagram: ask for each in turn. */
 static int stats_loop(struct conn *c)
 {
+	static char text[SC_TEXT_MAX + 1];
 	struct sc_msg req, reply;
+	uint64_t off = 0, total = 1;
 	int rc = stats_request(c->o, &req);
-	struct exchange x = { &req, SC_STATS_REPLY, stats_accept, NULL };
-	if (rc == RC_OK)
+	struct exchange x = { &req, SC_STATS_REPLY, stats_accept, &off };
+
+	while (rc == RC_OK && off < total) {
+		size_t n;
+
+		req.c = off;
 		rc = exchange(c, &x, &reply);
+		if (rc != RC_OK)
+			break;
+		n = strlen(reply.text);
+		total = reply.a;
+		if (n == 0 && off < total) {
+			fprintf(stderr, "seqcast: %s sent an empty stats page\n",
+			    c->o->server);
+			return RC_FAIL;
+		}
+		memcpy(text + off, reply.text, n);
+		off += n;
+	}
 	if (rc == RC_OK) {
-		fputs(reply.text, stdout);
+		text[off] = '\0';
+		fputs(text, stdout);
 		putchar('\n');
 	}
 	return rc;

@@ -45,6 +45,10 @@ struct sc_config {
 
 	/* timings, milliseconds */
 	uint32_t heartbeat_ms;       /* coordinator heartbeat interval */
+	uint32_t failover_ms;        /* members suspect a silent coordinator
+	                                after this long: view change */
+	uint32_t mtu;                /* bounds every datagram sent (0: the
+	                                sending interface's, else 1500) */
 	uint32_t nack_delay_ms;      /* max random delay before a first NACK,
 	                                or SC_NACK_DELAY_AUTO */
 	uint32_t nack_backoff_max_ms;/* NACK repeat interval cap */

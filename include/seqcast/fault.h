@@ -61,8 +61,5 @@ int sc_fault_active(const struct sc_fault_conf *c);
  * first_id, else 0). Counts what it decides. */
 enum sc_fault_action sc_fault_decide(struct sc_fault *f, enum sc_dir dir,
     int type, uint64_t first_id);
-/* Seeded uniform random number in [0, 1) and in [0, n). */
-double sc_fault_uniform(uint64_t *state);
-uint64_t sc_rand_below(uint64_t *state, uint64_t n);
 
 #endif

@@ -25,6 +25,7 @@ struct sc_held {
 	uint64_t client;
 	uint64_t req;
 	uint32_t len;
+	uint32_t view;     /* the view it was stamped in */
 	uint8_t *value;    /* copy: `small` or, when longer, malloc'ed */
 	uint8_t small[SC_HOLD_INLINE];
 };
@@ -55,5 +56,7 @@ const struct sc_held *sc_hold_get(const struct sc_hold *h, uint64_t id);
 int sc_hold_has(const struct sc_hold *h, uint64_t id);
 /* Free the slot of this id (after applying it). */
 void sc_hold_remove(struct sc_hold *h, uint64_t id);
+/* Drop everything held (a new view: what an older one sent is void). */
+void sc_hold_clear(struct sc_hold *h);
 
 #endif

@@ -39,4 +39,7 @@ int sc_net_mcast_sender(int fd, struct in_addr ifaddr, int ttl);
 int sc_net_steered_socket(const struct sockaddr_in *addr,
     uint32_t control_types, int flags, int *main_fd, int *ctl_fd);
 
+/* The MTU of the interface that has address ifaddr; 0 if unknown. */
+int sc_net_mtu(struct in_addr ifaddr);
+
 #endif

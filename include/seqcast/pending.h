@@ -19,6 +19,18 @@
 #define SC_NO_HEAP UINT32_MAX
 #define SC_PENDING_FILTER 4096
 
+/* Where a request stands at this server. */
+enum sc_pend_state {
+	SC_PEND_FORWARDED = 0,  /* sent to the coordinator, no id yet:
+	                           forwarded again until it has one */
+	SC_PEND_STAMPED,        /* the coordinator gave it an id; waits to be
+	                           applied here (the value is kept: a view
+	                           change may drop the id, and the request is
+	                           then forwarded again) */
+	SC_PEND_LOCAL,          /* stamped by this server, the coordinator
+	                           (no value kept) */
+};
+
 struct sc_pend {
 	uint64_t client;
 	uint64_t req;
@@ -31,9 +43,10 @@ struct sc_pend {
 	uint32_t gen;             /* slot generation: grows on each remove */
 	uint32_t heap_pos;        /* in the retry heap, or SC_NO_HEAP */
 	uint32_t len;
-	uint8_t *value;           /* copy to re-forward; NULL once stamped */
+	uint8_t *value;           /* copy to forward (NULL when LOCAL) */
 	uint32_t next_free;
 	uint8_t used;
+	uint8_t state;            /* enum sc_pend_state */
 };
 
 /* One forward, in the order forwards were sent (see sc_pending_forwarded). */
@@ -64,7 +77,8 @@ void sc_pending_free(struct sc_pending *p);
 /* The entry for (client, req), or NULL. */
 struct sc_pend *sc_pending_get(struct sc_pending *p, uint64_t client,
     uint64_t req);
-/* A new entry (value copied when non-NULL), or NULL when full. */
+/* A new entry (value copied when non-NULL: FORWARDED, else LOCAL), or
+ * NULL when full. */
 struct sc_pend *sc_pending_add(struct sc_pending *p, uint64_t client,
     uint64_t req, const struct sockaddr_in *addr, const uint8_t *value,
     uint32_t len);
@@ -72,9 +86,12 @@ void sc_pending_remove(struct sc_pending *p, struct sc_pend *e);
 /* Schedule (or reschedule) a re-forward at due. */
 void sc_pending_schedule(struct sc_pending *p, struct sc_pend *e,
     int64_t due);
-/* Stop re-forwarding (it has been stamped): frees the value copy. */
+/* It has been stamped with id: stop re-forwarding it (STAMPED). */
 void sc_pending_stamped(struct sc_pending *p, struct sc_pend *e,
     uint64_t id);
+/* Its id was dropped (a view change): FORWARDED again, due at due. */
+void sc_pending_unstamp(struct sc_pending *p, struct sc_pend *e,
+    int64_t due);
 /* The entry with the earliest deadline, or NULL. */
 struct sc_pend *sc_pending_first(const struct sc_pending *p);
 /* e was just forwarded in FWD datagram number dgram (datagrams numbered

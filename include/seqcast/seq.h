@@ -17,7 +17,7 @@
 
 enum sc_seq_result { SC_SEQ_NEW = 0, SC_SEQ_REPEAT = 1 };
 
-struct sc_seq_key { uint64_t client, req; };
+struct sc_seq_key { uint64_t client, req, id; };
 
 struct sc_seq {
 	uint64_t next;             /* the id the next new request gets */
@@ -37,6 +37,13 @@ enum sc_seq_result sc_seq_stamp(struct sc_seq *s, uint64_t client,
 /* Remember that (client, req) has id, without moving the counter (used
  * when a restarted coordinator replays its log). */
 void sc_seq_remember(struct sc_seq *s, uint64_t client, uint64_t req,
+    uint64_t id);
+/* The id (client, req) has, without stamping: 1 and *id, or 0. */
+int sc_seq_find(const struct sc_seq *s, uint64_t client, uint64_t req,
+    uint64_t *id);
+/* Forget (client, req) if it has this id (the entry was cut from the
+ * log: a view change, a failed write). */
+void sc_seq_forget(struct sc_seq *s, uint64_t client, uint64_t req,
     uint64_t id);
 /* Highest id given so far (0 if none). */
 uint64_t sc_seq_highest(const struct sc_seq *s);

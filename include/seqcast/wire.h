@@ -1,18 +1,21 @@
 /*
  * wire.h - the seqcast datagram codec.
  *
- * A datagram is a fixed 24-byte header (network byte order) followed by a
+ * A datagram is a fixed 28-byte header (network byte order) followed by a
  * tpl image (libtpl) whose format is fixed by the message type:
  *
  *   off size field
  *     0   4  magic    SC_MAGIC
  *     4   1  version  SC_VERSION
  *     5   1  type     enum sc_type
- *     6   2  flags    0 (reserved; the auth issue adds a MAC flag)
+ *     6   2  flags    SC_FLAG_MAC when a MAC trailer follows (auth.h)
  *     8   4  cluster  cluster id: two clusters on one group ignore each other
  *    12   4  sender   server id, or SC_SENDER_CLIENT for clients
- *    16   4  epoch    coordinator epoch, 0 until failover exists
- *    20   4  body_len length of the tpl image that follows, exactly
+ *    16   4  view     the sender's view (servers); 0 from clients
+ *    20   4  config   digest of the sender's shared cluster settings
+ *                     (servers; 0 from clients): servers refuse peers
+ *                     whose cluster file differs from theirs
+ *    24   4  body_len length of the tpl image that follows, exactly
  *
  * Every received datagram is untrusted: sc_decode() checks the header and
  * walks the tpl image against the format it must have (sizes, counts,
@@ -26,55 +29,68 @@
 #include <stdint.h>
 
 #define SC_MAGIC         0x53514331u /* "SQC1" */
-#define SC_VERSION       1
-#define SC_HEADER_LEN    24
+#define SC_VERSION       2
+#define SC_HEADER_LEN    28
 #define SC_SENDER_CLIENT 0xffffffffu
 
-/* One datagram on a 1500-byte MTU: 1500 - 20 (IPv4) - 8 (UDP). Everything
- * servers multicast or forward fits this. */
+/* One datagram on a 1500-byte MTU: 1500 - 20 (IPv4) - 8 (UDP). The
+ * default bound for what servers send when the MTU is not known. */
 #define SC_DATAGRAM_MAX  1472
-/* Replies to a client's log/stats request may be larger (unicast, the
- * kernel fragments them); still one UDP datagram. */
-#define SC_REPLY_MAX     32768
-/* Largest datagram we accept at all (receive buffer size). */
+/* Largest datagram we accept at all (receive buffer size), and the most
+ * a path with a 64 KiB MTU (loopback) carries. */
 #define SC_RECV_MAX      65536
-/* Largest entry value: one entry with its headers fits one DATA datagram,
- * with room left for a MAC trailer. */
+#define SC_SEND_MAX      65507
+/* Largest entry value: one entry with its headers fits one DATA datagram
+ * on a 1500-byte MTU, with room left for a MAC trailer. */
 #define SC_VALUE_MAX     1024
 /* Most items one decoded message holds (bounded by SC_RECV_MAX anyway). */
 #define SC_ITEMS_MAX     4096
-/* Longest STATS_REPLY text: the reply fits SC_REPLY_MAX exactly (the
- * "s" image adds 14 bytes: "tpl", flags, size, "s\0", length word). */
-#define SC_TEXT_MAX      (SC_REPLY_MAX - SC_HEADER_LEN - 14)
+/* Longest stats text; STATS_REPLY carries it in pages of one datagram. */
+#define SC_TEXT_MAX      16384
 
 enum sc_type {
-	SC_ADD = 1,      /* client -> server: A(UUB) requests */
-	SC_FWD,          /* server -> coordinator: A(UUB) requests */
-	SC_DATA,         /* coordinator -> group: U head, A(UUUB) entries */
-	SC_RETX,         /* coordinator -> asker or group: same as DATA */
-	SC_ACK,          /* server -> client: A(UUUi) acks */
-	SC_STAMPED,      /* coordinator -> forwarder, repeats: A(UUUi) */
-	SC_HEARTBEAT,    /* coordinator -> group: UU highest, stable */
-	SC_NACK,         /* server -> coordinator: U applied, A(UU) ranges */
-	SC_REPORT,       /* server -> coordinator: UU applied, 0 */
-	SC_GONE,         /* coordinator -> asker: U lowest held, A(UU) ranges */
-	SC_LOG_REQ,      /* client -> server: UU from id, max entries */
-	SC_LOG_REPLY,    /* server -> client: U applied, A(UUUB) entries */
-	SC_STATS_REQ,    /* client -> server: UU nonce, 0 */
-	SC_STATS_REPLY,  /* server -> client: s JSON text */
+	SC_ADD = 1,      /* client -> server: U cookie, A(UUB) requests */
+	SC_FWD,          /* member -> coordinator: U 0, A(UUB) requests */
+	SC_DATA,         /* coordinator -> group: UUU head, commit, view;
+	                    A(UUUB) entries */
+	SC_RETX,         /* -> asker or group: same as DATA */
+	SC_ACK,          /* server -> client: U applied, A(UUUi) acks */
+	SC_STAMPED,      /* coordinator -> forwarder: U head, A(UUUi) */
+	SC_HEARTBEAT,    /* coordinator -> group: UUUUU head, commit, stable,
+	                    0, 0; A(UU) view segments (first id, view) */
+	SC_NACK,         /* member -> coordinator: U op, A(UU) ranges */
+	SC_REPORT,       /* member -> coordinator: UUUU op, applied, 0, 0 */
+	SC_GONE,         /* coordinator -> asker: U 0, A(UU) ranges */
+	SC_LOG_REQ,      /* client -> server: UUUU cookie, from, max, wait ms */
+	SC_LOG_REPLY,    /* server -> client: UUU applied, 0, 0; A(UUUB) */
+	SC_STATS_REQ,    /* client -> server: UUUU cookie, nonce, offset, 0 */
+	SC_STATS_REPLY,  /* server -> client: UUs total length, offset, text */
+	SC_VIEW_CHANGE,  /* server -> group: UUUU 0 ... (view: the one asked) */
+	SC_DO_VIEW,      /* server -> new coordinator: UUUU normal view, op,
+	                    commit, flags */
+	SC_RECOVERY,     /* restarted server -> group: UUUU nonce, 0, 0, 0 */
+	SC_RECOVERY_REPLY, /* -> it: UUUUU op, commit, nonce, status, normal
+	                    view; A(UU) segments (coordinator's only) */
+	SC_CONFIG,       /* server -> server: U parts, A(UU) (part, hash) */
+	SC_COOKIE,       /* server -> client: UUUU cookie, nonce, 0, 0 */
 	SC_TYPE_COUNT
 };
 
-/* Repair traffic and its bookkeeping: a server reads these first (they
- * reach its control socket, see sc_net_steered_socket). */
+/* Repair and view traffic: a server reads these first (they reach its
+ * control socket, see sc_net_steered_socket). */
 #define SC_CONTROL_TYPES (1u << SC_NACK | 1u << SC_RETX | 1u << SC_STAMPED | \
-	1u << SC_GONE | 1u << SC_REPORT)
+	1u << SC_GONE | 1u << SC_REPORT | 1u << SC_VIEW_CHANGE | \
+	1u << SC_DO_VIEW | 1u << SC_RECOVERY | 1u << SC_RECOVERY_REPLY | \
+	1u << SC_CONFIG)
 
 /* Status in an ACK item. */
 enum sc_status {
 	SC_OK = 0,
 	SC_ERR_TOO_LARGE = 1, /* value longer than SC_VALUE_MAX: refused */
 	SC_ERR_BUSY = 2,      /* a bounded table is full: retry later */
+	SC_ERR_UNAVAILABLE = 3, /* no coordinator with a majority reachable
+	                         from this server (view change, minority
+	                         side of a partition): try another server */
 };
 
 struct sc_header {
@@ -84,15 +100,19 @@ struct sc_header {
 	uint16_t flags;
 	uint32_t cluster;
 	uint32_t sender;
-	uint32_t epoch;
+	uint32_t view;
+	uint32_t config;
 	uint32_t body_len;
 };
 
 /* One item of a message. Which fields are used depends on the type:
  *   requests (ADD, FWD):          client, req, value/len
- *   entries (DATA, RETX, LOG_REPLY): id, client, req, value/len
+ *   entries (DATA, RETX, LOG_REPLY): id, client, req, value/len; view
+ *                                 (from the message's third scalar)
  *   acks (ACK, STAMPED):          client, req, id, status
- *   ranges (NACK, GONE):          first, last (inclusive)          */
+ *   ranges (NACK, GONE):          first, last (inclusive)
+ *   segments (HEARTBEAT, RECOVERY_REPLY): first (id), last (view)
+ *   digest parts (CONFIG):        first (part), last (hash)         */
 struct sc_item {
 	uint64_t id;
 	uint64_t client;
@@ -101,13 +121,15 @@ struct sc_item {
 	uint64_t last;
 	int32_t status;
 	uint32_t len;
+	uint32_t view;        /* entries: the view the id was stamped in */
 	const uint8_t *value; /* not owned: into the caller's buffer or arena */
 };
 
+/* The scalars before a message's array, in order (see enum sc_type for
+ * what each means per type); unused ones are 0. */
 struct sc_msg {
 	struct sc_header h;
-	uint64_t a;           /* first scalar: head / applied / from / nonce */
-	uint64_t b;           /* second scalar of UU messages */
+	uint64_t a, b, c, d, e;
 	uint32_t count;       /* items used */
 	struct sc_item *items;
 	const char *text;     /* STATS_REPLY only (NUL-terminated) */
