@@ -26,7 +26,12 @@ TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 FUZZ     = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS  = $(FUZZ:%=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
-HDRS     = $(wildcard include/seqcast/*.h)
+HDRS     = $(wildcard include/seqcast/*.h daemon/*.h tests/sim/*.h)
+
+SIM_SRC  = $(wildcard tests/sim/*.c)
+MUT_OBJ  = $(CORE_SRC:%.c=$(BUILD)/mut/%.o)
+SIM_SEEDS ?= 2000
+SEEDS    ?= 100000
 
 all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-rawbench
 
@@ -49,6 +54,21 @@ $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# The simulator, and the same built with the rules that can be broken on
+# purpose (-DSC_MUTATIONS, a library of its own).
+$(BUILD)/sim: $(SIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libseqcast.a
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/mut/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -DSC_MUTATIONS -c -o $@ $<
+
+$(BUILD)/mut/libseqcast.a: $(MUT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/sim-mut: $(SIM_SRC:%.c=$(BUILD)/mut/%.o) $(BUILD)/mut/libseqcast.a
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
@@ -56,7 +76,11 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(TESTS) $(REPLAYS)
+tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut
+
+# The long simulator run: make sim SEEDS=200000
+sim: $(BUILD)/sim
+	$(BUILD)/sim --seeds $(SEEDS) --jobs 2
 
 # libFuzzer (clang): each target for FUZZ_SECONDS under ASan+UBSan, on a
 # scratch copy of its corpus; a crashing input lands in the corpus folder
@@ -105,5 +129,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz
+.PHONY: all tests deps check unit demo bench install clean fuzz sim
 .SECONDARY:

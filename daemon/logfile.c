@@ -113,6 +113,22 @@ rec_item(const uint8_t *h, struct sc_item *it)
 	it->value = h + SC_LOGREC_HEAD;
 }
 
+int
+sc_logrec_decode(const uint8_t *h, size_t avail, struct sc_item *out)
+{
+	uint32_t len;
+
+	if (avail < SC_LOGREC_HEAD || sc_get_le32(h) != SC_LOGREC_MAGIC ||
+	    sc_get_le32(h + 44) != sc_crc32c(0, h, 44))
+		return -1;
+	len = sc_get_le32(h + 4);
+	if (len > SC_VALUE_MAX || avail < SC_LOGREC_HEAD + (size_t)len ||
+	    sc_get_le32(h + 40) != sc_crc32c(0, h + SC_LOGREC_HEAD, len))
+		return -1;
+	rec_item(h, out);
+	return 0;
+}
+
 uint64_t
 sc_logfile_scan(const uint8_t *data, uint64_t size, sc_logfile_fn fn,
     void *ctx, uint64_t *bad, const char **why)
@@ -414,18 +430,13 @@ sc_logfile_get(struct sc_logfile *f, uint64_t id, struct sc_item *out)
 		return -1;
 	h = f->chunk + ((uint64_t)off - f->chunk_off);
 	n = sc_get_le32(h + 4);
-	if (sc_get_le32(h) != SC_LOGREC_MAGIC || n > SC_VALUE_MAX ||
-	    sc_get_le64(h + 8) != id ||
+	if (n > SC_VALUE_MAX || sc_get_le64(h + 8) != id ||
 	    chunk_load(f, (uint64_t)off, SC_LOGREC_HEAD + n) == -1)
 		return -1;
 	h = f->chunk + ((uint64_t)off - f->chunk_off);
 	/* Read back as checked at start: a record damaged since (disk,
 	 * another writer) is refused, never handed out. */
-	if (sc_get_le32(h + 44) != sc_crc32c(0, h, 44) ||
-	    sc_get_le32(h + 40) != sc_crc32c(0, h + SC_LOGREC_HEAD, n))
-		return -1;
-	rec_item(h, out);
-	return 0;
+	return sc_logrec_decode(h, SC_LOGREC_HEAD + n, out);
 }
 
 int

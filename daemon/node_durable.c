@@ -229,5 +229,11 @@ sc_node_load_state(struct sc_node *n, const struct sc_state *st,
 		sc_entries_apply(&n->sm.log, n->sm.commit);
 	}
 	n->vw.fresh = !have_state && n->sm.log.op == 0;
+	/* A log synced before every report, with the state beside it and at
+	 * least the entries the state says were committed (not wiped), is
+	 * what this server promised: it may take part at once. Anything
+	 * else may have lost what it acknowledged: it learns first. */
+	n->vw.trusted = have_state && n->dk.on &&
+	    n->conf->fsync == SC_FSYNC_EACH && n->sm.log.op >= st->commit;
 	n->hdr.view = n->vw.view;
 }

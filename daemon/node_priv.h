@@ -81,6 +81,8 @@ struct node_view {
 	uint32_t normal_view;     /* last view this server was normal in */
 	uint32_t saved_view;      /* the view in the state file */
 	int fresh;                /* never normal and nothing held */
+	int trusted;              /* restarted from a log it can vouch for
+	                             (data_dir, fsync = each, state file) */
 	int64_t heard;            /* member: last word from the coordinator */
 	int64_t next_vote;        /* member: when to repeat VIEW_CHANGE */
 	uint32_t vote_view;       /* the view the votes below are for */

@@ -105,8 +105,25 @@ node_view_start(struct sc_node *n)
 		n->vw.heard = n->now;
 		return;
 	}
-	n->vw.status = SC_NODE_RECOVERING;
 	n->vw.heard = n->now;
+	if (n->vw.trusted && n->nservers > 1) {
+		/* Back where it was: a member of its view (never its
+		 * coordinator: the others fail over), or in its view
+		 * change. */
+		if (n->vw.normal_view == n->vw.view) {
+			n->vw.status = SC_NODE_NORMAL;
+			n->vw.role = SC_ROLE_MEMBER;
+			set_view(n, n->vw.view);
+			node_repair_reset(n, n->sm.log.op);
+			node_say(n, SC_LOG_INFO, "view %u: back as a member, "
+			    "holding %llu entries", n->vw.view,
+			    (unsigned long long)n->sm.log.op);
+		} else {
+			enter_view_change(n, n->vw.view);
+		}
+		return;
+	}
+	n->vw.status = SC_NODE_RECOVERING;
 	n->vw.nonce = sc_rng_next(&n->rng) | 1;
 	n->vw.replied = 0;
 	if (n->nservers == 1) {

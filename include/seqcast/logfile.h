@@ -106,6 +106,9 @@ int sc_logfile_get(struct sc_logfile *f, uint64_t id, struct sc_item *out);
 /* One record's bytes into buf (room for SC_LOGREC_HEAD + it->len); its
  * size. The simulator writes its disk images with it. */
 size_t sc_logrec_encode(uint8_t *buf, const struct sc_item *it);
+/* One record at buf (avail bytes there): checked (magic, both CRCs)
+ * and decoded; the value points into buf. 0 or -1. */
+int sc_logrec_decode(const uint8_t *buf, size_t avail, struct sc_item *out);
 /* Scan a file image (for tests, the fuzzer and the simulator): returns
  * the number of good bytes, and in *bad the offset of corruption or
  * UINT64_MAX. */
