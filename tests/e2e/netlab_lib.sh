@@ -1,7 +1,9 @@
 # netlab_lib.sh - sourced by the tests that run on tools/netlab (they set
 # P, the prefix of their namespaces, first). They need root, `ip netns`
-# and nftables, and skip (exit 0) with a message otherwise. They never use
-# lib.sh's unshare path: netlab makes its own namespaces.
+# and nftables; without them they print "SKIP: why" and exit 77, which
+# tools/run-tests reports as skipped (never as passed; a failure under
+# --no-skip, as in CI). They never use lib.sh's unshare path: netlab makes
+# its own namespaces.
 #
 # Sets BUILD, LABDIR, NETLAB (the netlab command for prefix P) and T (a
 # work folder); CLIENTS (pids to stop) and UP (set once netlab is up) are
@@ -9,18 +11,17 @@
 # (a hook, empty here), T removed unless KEEP. fail MSG prints the hosts'
 # logs and exits 1.
 
-if [ "$(id -u)" != 0 ]; then
-	echo "  skipped: needs root (network namespaces, nftables)"
-	exit 0
-fi
-if ! ip netns list >/dev/null 2>&1; then
-	echo "  skipped: 'ip netns' does not work here"
-	exit 0
-fi
-if ! command -v nft >/dev/null 2>&1; then
-	echo "  skipped: no nft (nftables; tools/install-deps installs it)"
-	exit 0
-fi
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
+ip netns list >/dev/null 2>&1 || skip "'ip netns' does not work here"
+unshare -n true 2>/dev/null ||
+    skip "cannot make a network namespace here (unshare -n fails)"
+command -v nft >/dev/null 2>&1 ||
+    skip "no nft (nftables; tools/install-deps installs it)"
 
 BUILD=${BUILD:-build}
 LABDIR=${TMPDIR:-/tmp}/$P

@@ -8,7 +8,7 @@
 # no process. Also: netlab refuses a second "up", leaves a namespace that
 # is not its own alone, and says it needs root when it is not.
 #
-# Root only (skips otherwise); does not use lib.sh's unshare path.
+# Root only (otherwise SKIP, exit 77); does not use lib.sh's unshare path.
 
 P=sclab$$
 . tests/e2e/netlab_lib.sh
@@ -28,16 +28,22 @@ alive() {
 
 ip -o link show | awk -F': ' '{print $2}' | sort >"$T/links.before"
 
-# Not root: a clear message and exit 1.
+# Not root: a clear message and exit 1. This (root) shell opens the
+# script for nobody's bash, so a checkout nobody cannot read is no reason
+# to leave the check out; only a system without nobody or setpriv is, and
+# then the test ends as skipped (exit 77), not passed, after the rest.
+# To see it fail: make netlab's need_root() return at once for any uid.
+not_checked=""
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
-	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups bash tools/netlab --prefix "$P" up 1 2>&1)
+	lab=$(pwd)/tools/netlab
+	out=$(cd / && setpriv --reuid=nobody --regid="$(id -g nobody)" \
+	    --clear-groups bash -s -- --prefix "$P" up 1 2>&1 <"$lab")
 	rc=$?
-	case $out in
-	*"ermission denied"*) echo "  (non-root check skipped: nobody cannot read tools/netlab here)" ;;
-	*) [ $rc -eq 1 ] && echo "$out" | grep -q "needs root" ||
-	       fail "netlab as non-root: exit $rc, '$out' (want 1 and 'needs root')"
-	   echo "  as non-root: '$out'" ;;
-	esac
+	[ $rc -eq 1 ] && echo "$out" | grep -q "needs root" ||
+	    fail "netlab as non-root: exit $rc, '$out' (want 1 and 'needs root')"
+	echo "  as non-root: '$out'"
+else
+	not_checked="netlab's refusal to run as non-root (no user nobody or no setpriv here)"
 fi
 
 echo "  (netlab up 4: namespaces $P-h0..h3, $P-cl, bridge in $P-br)"
@@ -114,3 +120,4 @@ for d in /proc/[0-9]*; do
 done
 [ ! -e "$LABDIR" ] || fail "lab dir $LABDIR left"
 echo "  netlab down: no namespace, no root-namespace link, no process, no lab dir left"
+[ -z "$not_checked" ] || skip "not checked: $not_checked; everything else passed"

@@ -8,7 +8,7 @@
 # namespace), ids 1..20000 once each, the values exactly those sent, the
 # digests equal. Prints the NACKs and retransmissions from the stats.
 #
-# Root only (skips otherwise). It does not use lib.sh's unshare path:
+# Root only (otherwise SKIP, exit 77). It does not use lib.sh's unshare path:
 # netlab makes its own namespaces, with a prefix of this test's own.
 
 P=scloss$$

@@ -1,9 +1,12 @@
 /*
  * fuzz_wire.c - libFuzzer target for the datagram decoder.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *       tests/fuzz/fuzz_wire.c daemon/wire.c -ltpl -o fuzz_wire
- *   ./fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
+ * `make fuzz` builds it (with every daemon/ source but seqcastd.c) as
+ * build-fuzz/fuzz_wire and runs it FUZZ_SECONDS on a scratch copy of
+ * tests/fuzz/corpus/wire; `make check` replays that corpus. Longer, after
+ * `make fuzz`:
+ *   build-fuzz/fuzz_wire -max_total_time=600 fuzz-out/wire \
+ *       tests/fuzz/corpus/wire
  *
  * Each input is decoded twice: with the cluster id its own header names
  * (so the cluster check passes and the body gets exercised) and with a
@@ -11,6 +14,10 @@
  * same message, and re-encode to the same bytes. SC_REJ_TPL is a crash
  * too: it means the validator let through an image libtpl refused, i.e.
  * the two disagree about the format.
+ *
+ * To see it fail: in daemon/wire.c's walk_array(), accept an array count
+ * >= 0x80000000 unchecked, as libtpl does: the replays of
+ * corpus/wire/crash-tpl-huge-count and crash-tpl-negative-count abort.
  */
 #include <stdint.h>
 #include <stdlib.h>
