@@ -364,6 +364,15 @@ static void test_errors_cluster_keys(void **state)
 	    "(1..18446744073709551615)");
 	check_at_11("store_bytes = 0", "t.conf:11: key 'store_bytes': out of "
 	    "range: '0' (1..18446744073709551615)");
+	check_at_11("store_bytes = 123456789012345678901234567890G", "t.conf:11: "
+	    "key 'store_bytes': out of range: "
+	    "'123456789012345678901234567890G' (1..18446744073709551615)");
+	check_at_11("store_bytes = G", "t.conf:11: key 'store_bytes': not a "
+	    "size: 'G' (bytes, optional K, M or G suffix)");
+	check_at_11("fsync = sometimes", "t.conf:11: key 'fsync': bad value: "
+	    "'sometimes' (expected each, interval or never)");
+	check_at_11("nack_delay_ms = autox", "t.conf:11: key 'nack_delay_ms': "
+	    "not a number: 'autox'");
 	check_at_11("interface = 1.2.3", "t.conf:11: key 'interface': bad "
 	    "address: '1.2.3' (expected A.B.C.D)");
 	check_at_11("interface = 01.2.3.4", "t.conf:11: key 'interface': bad "
@@ -498,6 +507,109 @@ static void test_errors_whole_file(void **state)
 	    "[server N] first)");
 	expect_error("[cluster]\nid = 1\ngroup = 239.1.1.1:1\n[server 0]\n",
 	    "t.conf: [server 0]: missing key 'listen'");
+}
+
+/*
+ * Every error names the line it is on, whatever comes before it: CRLF, a
+ * byte order mark, comments, blank and indented lines, a comment longer
+ * than inih's line buffer, and whatever comes after it.
+ */
+static const char *const preambles[] = {
+	"[cluster]\nid = 1\n",
+	"[cluster]\r\nid = 1\r\n",
+	"\xef\xbb\xbf[cluster]\nid = 1\n",
+	"; c\n\n# c\n   \n[cluster] ; c\n\t\n  id = 1 ; c\n"
+	"                 ; an indented comment, not a continuation\n",
+	"[cluster]\n;xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+	"id = 1\n",
+	"[cluster]\nid = 1\n\r\n\f\n\v\n",
+};
+
+/* Each bad line, and what is said about it after "t.conf:LINE: ". */
+static const struct {
+	const char *line, *what;
+} bad_lines[] = {
+	{ "[servers 0]", "unknown section [servers 0]" },
+	{ "[server 0", "syntax error: missing ']'" },
+	{ "[cluster] x", "syntax error: text after ']'" },
+	{ "[cluster]", "duplicate section [cluster] (first at line %d)" },
+	{ "[server 64]", "section [server 64]: bad server id (expected "
+	    "0..63)" },
+	{ "noequals", "syntax error" },
+	{ "= 5", "syntax error: missing key name" },
+	{ "bogus = 1", "key 'bogus': unknown key" },
+	{ "heartbeat_ms = abc", "key 'heartbeat_ms': not a number: 'abc'" },
+	{ "listen = 1.2.3.4:5", "key 'listen': not allowed in [cluster] "
+	    "(only in [server N])" },
+	{ "id = 2", "key 'id': duplicate key" },
+	{ "coordinator = 5", "key 'coordinator': no [server 5] in this "
+	    "file" },
+	{ "data_dir = /xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxx",
+	  "line too long (at most 198 characters)" },
+};
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The line of [cluster] in a preamble. */
+static int cluster_line(const char *s)
+{
+	return count_lines(s) - count_lines(strstr(s, "[cluster]")) + 1;
+}
+
+static void test_error_lines(void **state)
+{
+	char text[2048], what[256], want[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof preambles / sizeof preambles[0]; i++) {
+		int line = count_lines(preambles[i]) + 1;
+
+		for (size_t j = 0; j < sizeof bad_lines / sizeof bad_lines[0];
+		    j++) {
+			snprintf(text, sizeof text, "%s%s\ngroup = 239.1.1.1:1"
+			    "\n\n[server 0]\nlisten = 1.2.3.4:5\n; end\n",
+			    preambles[i], bad_lines[j].line);
+			snprintf(what, sizeof what, bad_lines[j].what,
+			    cluster_line(preambles[i]));
+			snprintf(want, sizeof want, "t.conf:%d: %s", line,
+			    what);
+			expect_error(text, want);
+		}
+	}
+}
+
+/* seqcastd --check-config prints what sc_config_load says: a bad section
+ * header on line 3 is reported on line 3. */
+static void test_bad_section_line_in_file(void **state)
+{
+	char path[] = "/tmp/seqcast-test-XXXXXX", want[300];
+	const char text[] = "[cluster]\nid = 1\n[servers 0]\n"
+	    "listen = 1.2.3.4:5\n";
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1),
+	    (ssize_t)(sizeof text - 1));
+	close(fd);
+	assert_int_equal(sc_config_load(&cfg, path, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:3: unknown section [servers 0]", path);
+	assert_string_equal(err, want);
+	unlink(path);
 }
 
 /* The first error wins, whichever part of the parser finds it. */
@@ -799,6 +911,8 @@ int main(void)
 		cmocka_unit_test(test_errors_group),
 		cmocka_unit_test(test_errors_servers),
 		cmocka_unit_test(test_errors_whole_file),
+		cmocka_unit_test(test_error_lines),
+		cmocka_unit_test(test_bad_section_line_in_file),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_error_leaves_config),
