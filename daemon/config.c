@@ -339,6 +339,7 @@ void sc_config_defaults(struct sc_config *c)
 	c->coordinator = 0;
 	c->nservers = 0;
 	c->heartbeat_ms = 50;
+	c->failover_ms = 150;
 	c->nack_delay_ms = SC_NACK_DELAY_AUTO;
 	c->nack_backoff_max_ms = 50;
 	c->report_ms = 100;
@@ -349,6 +350,7 @@ void sc_config_defaults(struct sc_config *c)
 	c->pending_max = 65536;
 	c->holdback_max = 65536;
 	c->value_max = SC_VALUE_MAX;
+	c->mtu = 0;
 	c->fsync = SC_FSYNC_EACH;
 	c->fsync_interval_ms = 100;
 	c->catchup_rate = 50000;

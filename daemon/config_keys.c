@@ -43,17 +43,19 @@ static int number_error(const struct conf_set *s, enum sc_num_result r,
 {
 	if (r == SC_NUM_BAD)
 		return bad(s, "not a number: " QV, QA(v));
-	return bad(s, "out of range: " QV " (%llu..%llu)", QA(v),
-	    (unsigned long long)k->lo, (unsigned long long)k->hi);
+	return bad(s, "out of range: " QV " (%s%llu..%llu)", QA(v),
+	    k->flags & K_ZERO ? "0 or " : "", (unsigned long long)k->lo,
+	    (unsigned long long)k->hi);
 }
 
 /* ------------------------------------------------------------------ */
 /* kinds */
 
-/* A 32-bit number (uint32_t or int field) in lo..hi; K_AUTO. */
+/* A 32-bit number (uint32_t or int field) in lo..hi; K_ZERO, K_AUTO. */
 static int kind_u32(const struct conf_key *k, const struct conf_set *s,
     const char *v)
 {
+	int zero = (k->flags & K_ZERO) != 0;
 	enum sc_num_result r;
 	uint64_t x;
 	uint32_t u;
@@ -62,7 +64,9 @@ static int kind_u32(const struct conf_key *k, const struct conf_set *s,
 	if ((k->flags & K_AUTO) && strcmp(v, "auto") == 0) {
 		x = UINT32_MAX;
 	} else {
-		r = sc_parse_u64(v, k->lo, k->hi, &x);
+		r = sc_parse_u64(v, zero ? 0 : k->lo, k->hi, &x);
+		if (r == SC_NUM_OK && zero && x != 0 && x < k->lo)
+			r = SC_NUM_RANGE;
 		if (r != SC_NUM_OK)
 			return number_error(s, r, v, k);
 	}
@@ -383,6 +387,7 @@ static const struct conf_key keys[] = {
 	NUM("ttl", kind_u32, ttl, int, 1, 255, 0),
 	U32("coordinator", coordinator, 0, SC_SERVERS_MAX - 1),
 	MS("heartbeat_ms", heartbeat_ms, 1),
+	U32("failover_ms", failover_ms, 10, 60000),
 	NUM("nack_delay_ms", kind_u32, nack_delay_ms, uint32_t, 0, MS_MAX,
 	    K_AUTO),
 	MS("nack_backoff_max_ms", nack_backoff_max_ms, 1),
@@ -394,6 +399,7 @@ static const struct conf_key keys[] = {
 	U32("pending_max", pending_max, 1, 1u << 30),
 	U32("holdback_max", holdback_max, 1, 1u << 30),
 	U32("value_max", value_max, 1, SC_VALUE_MAX),
+	NUM("mtu", kind_u32, mtu, uint32_t, 576, 65535, K_ZERO),
 	{ "data_dir", kind_path, IN_BOTH, 0, CF(data_dir, char *),
 	  SF(data_dir, char *), 0, CSIZE(data_dir), 0, NULL },
 	{ "fsync", kind_enum, IN_CLUSTER, 0, CF(fsync, int), 0, 0, 0, 0,

@@ -21,7 +21,8 @@ enum { IN_CLUSTER = 1, IN_SERVER = 2, IN_BOTH = 3 };
 /* Key flags. */
 enum {
 	K_FAULT = 1,    /* fault_*: a [server N] gets its own fault settings */
-	K_AUTO = 2,     /* numbers: "auto" is accepted, stored as UINT32_MAX */
+	K_ZERO = 2,     /* numbers: 0 is accepted besides lo..hi */
+	K_AUTO = 4,     /* numbers: "auto" is accepted, stored as UINT32_MAX */
 };
 
 /* Most keys one table can hold (the parser keeps a 64-bit seen-mask). */

@@ -68,6 +68,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ttl, 1);
 	assert_int_equal(cfg.coordinator, 0);
 	assert_int_equal(cfg.heartbeat_ms, 50);
+	assert_int_equal(cfg.failover_ms, 150);
+	assert_int_equal(cfg.mtu, 0);
 	assert_true(cfg.nack_delay_ms == SC_NACK_DELAY_AUTO);
 	assert_int_equal(cfg.nack_backoff_max_ms, 50);
 	assert_int_equal(cfg.report_ms, 100);
@@ -114,6 +116,8 @@ static const char full[] =
 	"ttl = 255\n"
 	"coordinator = 2\n"
 	"heartbeat_ms = 20\n"
+	"failover_ms = 300\n"
+	"mtu = 9000\n"
 	"nack_delay_ms = 0\n"
 	"nack_backoff_max_ms = 300\n"
 	"report_ms = 150\n"
@@ -163,6 +167,8 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.coordinator, 2);
 	assert_int_equal(cfg.nservers, 3);
 	assert_int_equal(cfg.heartbeat_ms, 20);
+	assert_int_equal(cfg.failover_ms, 300);
+	assert_int_equal(cfg.mtu, 9000);
 	assert_int_equal(cfg.nack_delay_ms, 0);
 	assert_int_equal(cfg.nack_backoff_max_ms, 300);
 	assert_int_equal(cfg.report_ms, 150);
@@ -413,6 +419,65 @@ static void test_errors_cluster_keys(void **state)
 	    "(first at line 5)");
 	check_at_11("[server 0", "t.conf:11: syntax error: missing ']'");
 	check_at_11("[cluster] x", "t.conf:11: syntax error: text after ']'");
+}
+
+/* failover_ms: 10..60000 ms; mtu: 0 (the interface's) or 576..65535. */
+static void test_failover_and_mtu(void **state)
+{
+	static const struct {
+		const char *line;
+		int ok;
+		uint32_t failover, mtu;
+	} cases[] = {
+		{ "failover_ms = 10", 1, 10, 0 },
+		{ "failover_ms = 60000", 1, 60000, 0 },
+		{ "mtu = 0", 1, 150, 0 },
+		{ "mtu = 576", 1, 150, 576 },
+		{ "mtu = 1500", 1, 150, 1500 },
+		{ "mtu = 65535", 1, 150, 65535 },
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "[cluster]\nid = 1\n"
+		    "group = 239.1.1.1:1\n%s\n[server 0]\n"
+		    "listen = 1.2.3.4:5\n", cases[i].line);
+		assert_int_equal(parse(text), 0);
+		assert_int_equal(cfg.failover_ms, cases[i].failover);
+		assert_int_equal(cfg.mtu, cases[i].mtu);
+	}
+	check_at_11("failover_ms = 9", "t.conf:11: key 'failover_ms': out of "
+	    "range: '9' (10..60000)");
+	check_at_11("failover_ms = 60001", "t.conf:11: key 'failover_ms': out "
+	    "of range: '60001' (10..60000)");
+	check_at_11("failover_ms = 1s", "t.conf:11: key 'failover_ms': not a "
+	    "number: '1s'");
+	check_at_11("mtu = 1", "t.conf:11: key 'mtu': out of range: '1' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = 575", "t.conf:11: key 'mtu': out of range: '575' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = 65536", "t.conf:11: key 'mtu': out of range: "
+	    "'65536' (0 or 576..65535)");
+	check_at_11("mtu = -1", "t.conf:11: key 'mtu': out of range: '-1' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = auto", "t.conf:11: key 'mtu': not a number: "
+	    "'auto'");
+	expect_error(MINIMAL "[server 1]\nmtu = 1500\n", "t.conf:7: key "
+	    "'mtu': not allowed in [server 1] (only in [cluster])");
+	/* --set goes through the same kinds */
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_int_equal(sc_config_set(&cfg, 0, "mtu=1400", err, sizeof err),
+	    0);
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(sc_config_set(&cfg, 0, "mtu=100", err, sizeof err),
+	    -1);
+	assert_string_equal(err, "key 'mtu': out of range: '100' (0 or "
+	    "576..65535)");
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(sc_config_set(&cfg, 0, "failover_ms=500", err,
+	    sizeof err), 0);
+	assert_int_equal(cfg.failover_ms, 500);
 }
 
 static void test_errors_group(void **state)
@@ -687,6 +752,8 @@ static void test_etc_files(void **state)
 		struct sc_config d;
 		sc_config_defaults(&d);
 		assert_int_equal(cfg.heartbeat_ms, d.heartbeat_ms);
+		assert_int_equal(cfg.failover_ms, d.failover_ms);
+		assert_int_equal(cfg.mtu, d.mtu);
 		assert_int_equal(cfg.nack_delay_ms, d.nack_delay_ms);
 		assert_int_equal(cfg.nack_backoff_max_ms,
 		    d.nack_backoff_max_ms);
@@ -908,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_value_forms),
 		cmocka_unit_test(test_layout_tolerance),
 		cmocka_unit_test(test_errors_cluster_keys),
+		cmocka_unit_test(test_failover_and_mtu),
 		cmocka_unit_test(test_errors_group),
 		cmocka_unit_test(test_errors_servers),
 		cmocka_unit_test(test_errors_whole_file),

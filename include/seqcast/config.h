@@ -45,6 +45,9 @@ struct sc_config {
 
 	/* timings, milliseconds */
 	uint32_t heartbeat_ms;       /* coordinator heartbeat interval */
+	uint32_t failover_ms;        /* no heartbeat or DATA from the
+	                                coordinator for this long: members
+	                                suspect it and start a view change */
 	uint32_t nack_delay_ms;      /* max random delay before a first NACK,
 	                                or SC_NACK_DELAY_AUTO */
 	uint32_t nack_backoff_max_ms;/* NACK repeat interval cap */
@@ -58,6 +61,10 @@ struct sc_config {
 	uint32_t pending_max;        /* pending forwards/acks per server */
 	uint32_t holdback_max;       /* entries held beyond the applied id */
 	uint32_t value_max;          /* <= SC_VALUE_MAX */
+	uint32_t mtu;                /* bound of every datagram sent, bytes:
+	                                0 = the MTU of the interface the
+	                                server sends on (1500 if unknown),
+	                                else 576..65535 */
 
 	char data_dir[256];          /* default data folder ("" = memory) */
 	char key_file[256];          /* shared key ("" = no authentication) */
