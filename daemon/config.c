@@ -1,7 +1,7 @@
 /*
  * config.c - the cluster file: its lines, its sections and the checks over
  * the whole file. The keys (kinds, ranges, where values go) are in
- * config_keys.c.
+ * config_keys.c, the digest servers compare in config_digest.c.
  *
  * libinih splits "key = value" (or "key: value"), trims both and removes
  * a " ; comment" from the value ('#' after a value is NOT a comment). We

@@ -937,6 +937,219 @@ static void test_set(void **state)
 	assert_string_equal(err, "key 'id': not a number: ''");
 }
 
+/* ------------------------------------------------------------------ */
+/* the digest of the shared settings */
+
+#define D_SERVERS \
+	"[server 0]\nlisten = 127.0.0.1:6000\n" \
+	"[server 1]\nlisten = 127.0.0.1:6001\n" \
+	"[server 2]\nlisten = 127.0.0.1:6002\n"
+#define D_BASE "[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n" D_SERVERS
+
+static void digest_of(const char *text, struct sc_config_digest *d)
+{
+	if (parse(text) != 0) {
+		print_error("text:\n%s\nerror: %s\n", text, err);
+		fail();
+	}
+	memset(d, 0xa5, sizeof *d);
+	sc_config_digest(&cfg, d);
+}
+
+/* Key order, comments, explicit defaults, the order of the sections and
+ * every per-server key leave the digest alone. */
+static void test_digest_same_settings(void **state)
+{
+	static const char other[] =
+	    "; the same cluster, written differently\n"
+	    "[server 2]\n"
+	    "data_dir = /srv/two      ; per server\n"
+	    "listen = 127.0.0.1:6002\n"
+	    "interface = 127.0.0.1\n"
+	    "fault_in_drop = 10%\n"
+	    "[cluster]\n"
+	    "group = 239.1.2.3:5000\n"
+	    "  coordinator = 0\n"
+	    "heartbeat_ms = 50\n"
+	    "failover_ms = 150\n"
+	    "value_max = 1024\n"
+	    "id = 7\n"
+	    "interface = 10.0.0.1\n"
+	    "ttl = 3\n"
+	    "mtu = 9000\n"
+	    "data_dir = /var/lib/x\n"
+	    "fsync = never\n"
+	    "fsync_interval_ms = 5\n"
+	    "nack_delay_ms = 9\n"
+	    "nack_backoff_max_ms = 99\n"
+	    "report_ms = 7\n"
+	    "forward_retry_ms = 8\n"
+	    "retx_window_ms = 3\n"
+	    "store_bytes = 1G\n"
+	    "dedup_max = 5\n"
+	    "pending_max = 6\n"
+	    "holdback_max = 7\n"
+	    "add_rate = 10\n"
+	    "catchup_rate = 11\n"
+	    "fault_out_dup = 0.5\n"
+	    "fault_seed = 9\n"
+	    "[server 0]\n"
+	    "listen = 127.0.0.1:6000\n"
+	    "[server 1]\n"
+	    "listen = 127.0.0.1:6001\n"
+	    "fault_types = data\n";
+	struct sc_config_digest a, b;
+	char buf[128] = "x";
+
+	(void)state;
+	digest_of(D_BASE, &a);
+	digest_of(other, &b);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	/* the key file's path is per server; whether there is one is not */
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "key_file = /etc/seqcast/key\n" D_SERVERS, &a);
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "key_file = key\n" D_SERVERS, &b);
+	assert_memory_equal(&a, &b, sizeof a);
+}
+
+/* Each shared setting changed alone changes exactly its part. */
+static void test_digest_each_part(void **state)
+{
+	static const struct {
+		const char *id, *group, *extra, *servers;
+		int part;
+	} cases[] = {
+		{ "8", NULL, "", NULL, SC_DIGEST_ID },
+		{ NULL, NULL, "coordinator = 1", NULL, SC_DIGEST_COORDINATOR },
+		{ NULL, NULL, "coordinator = 2", NULL, SC_DIGEST_COORDINATOR },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.1:6001\n"
+		    "[server 2]\nlisten = 127.0.0.1:6003\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.2:6001\n"
+		    "[server 2]\nlisten = 127.0.0.1:6002\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6001\n"
+		    "[server 1]\nlisten = 127.0.0.1:6000\n"
+		    "[server 2]\nlisten = 127.0.0.1:6002\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", D_SERVERS
+		    "[server 3]\nlisten = 127.0.0.1:6003\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.1:6001\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, "239.1.2.3:5001", "", NULL, SC_DIGEST_GROUP },
+		{ NULL, "239.1.2.4:5000", "", NULL, SC_DIGEST_GROUP },
+		{ NULL, NULL, "key_file = k", NULL, SC_DIGEST_KEY },
+		{ NULL, NULL, "value_max = 512", NULL, SC_DIGEST_VALUE_MAX },
+		{ NULL, NULL, "heartbeat_ms = 20", NULL, SC_DIGEST_HEARTBEAT },
+		{ NULL, NULL, "failover_ms = 300", NULL, SC_DIGEST_FAILOVER },
+	};
+	struct sc_config_digest base, d;
+	char text[1024], buf[128];
+
+	(void)state;
+	digest_of(D_BASE, &base);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "[cluster]\nid = %s\n"
+		    "group = %s\n%s\n%s", cases[i].id ? cases[i].id : "7",
+		    cases[i].group ? cases[i].group : "239.1.2.3:5000",
+		    cases[i].extra,
+		    cases[i].servers ? cases[i].servers : D_SERVERS);
+		digest_of(text, &d);
+		for (int p = 0; p < SC_DIGEST_PARTS; p++) {
+			if ((base.part[p] != d.part[p]) != (p == cases[i].part)) {
+				print_error("case %zu: part %s %s\n", i,
+				    sc_config_digest_part_name(p),
+				    p == cases[i].part ? "unchanged" :
+				    "changed");
+				fail();
+			}
+		}
+		assert_int_equal(sc_config_digest_diff(&base, &d, buf,
+		    sizeof buf), 1);
+		assert_string_equal(buf,
+		    sc_config_digest_part_name(cases[i].part));
+	}
+	/* an override on the command line counts like the file */
+	assert_int_equal(parse(D_BASE), 0);
+	assert_int_equal(sc_config_set(&cfg, 0, "coordinator=1", err,
+	    sizeof err), 0);
+	sc_config_digest(&cfg, &d);
+	assert_int_equal(sc_config_digest_diff(&base, &d, buf, sizeof buf), 1);
+	assert_string_equal(buf, "coordinator");
+}
+
+static void test_digest_diff_sentence(void **state)
+{
+	struct sc_config_digest a, b;
+	char buf[256], small[8];
+
+	(void)state;
+	digest_of(D_BASE, &a);
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "coordinator = 1\n[server 0]\nlisten = 127.0.0.1:6000\n"
+	    "[server 1]\nlisten = 127.0.0.1:6001\n", &b);
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf), 2);
+	assert_string_equal(buf, "coordinator, members");
+	assert_int_equal(sc_config_digest_diff(&b, &a, buf, sizeof buf), 2);
+	assert_string_equal(buf, "coordinator, members");
+	/* cut to the buffer, counted all the same */
+	assert_int_equal(sc_config_digest_diff(&a, &b, small, sizeof small),
+	    2);
+	assert_string_equal(small, "coordin");
+	assert_int_equal(sc_config_digest_diff(&a, &b, NULL, 0), 2);
+	/* every part */
+	for (int p = 0; p < SC_DIGEST_PARTS; p++)
+		b.part[p] = a.part[p] ^ 1;
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf),
+	    SC_DIGEST_PARTS);
+	assert_string_equal(buf, "id, coordinator, members, group, key_file, "
+	    "value_max, heartbeat_ms, failover_ms");
+	assert_string_equal(sc_config_digest_part_name(-1), "?");
+	assert_string_equal(sc_config_digest_part_name(SC_DIGEST_PARTS), "?");
+}
+
+/* The encoding is the documented one, byte for byte: FNV-1a over the
+ * part's number and big-endian values. */
+static uint32_t fnv1a(const uint8_t *b, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static void test_digest_encoding(void **state)
+{
+	static const uint8_t id[] = { SC_DIGEST_ID, 0, 0, 0, 7 };
+	static const uint8_t members[] = { SC_DIGEST_MEMBERS,
+	    0, 0, 0, 1,                  /* nservers */
+	    0, 0, 0, 0, 127, 0, 0, 1,    /* server 0 at 127.0.0.1 */
+	    0x17, 0x70 };                /* port 6000 */
+	static const uint8_t group[] = { SC_DIGEST_GROUP, 239, 1, 2, 3,
+	    0x13, 0x88 };
+	static const uint8_t key[] = { SC_DIGEST_KEY, 0, 0, 0, 0 };
+	static const uint8_t failover[] = { SC_DIGEST_FAILOVER, 0, 0, 0, 150 };
+	struct sc_config_digest d;
+
+	(void)state;
+	digest_of(MINIMAL, &d);
+	assert_int_equal(d.part[SC_DIGEST_ID], fnv1a(id, sizeof id));
+	assert_int_equal(d.part[SC_DIGEST_MEMBERS],
+	    fnv1a(members, sizeof members));
+	assert_int_equal(d.part[SC_DIGEST_GROUP], fnv1a(group, sizeof group));
+	assert_int_equal(d.part[SC_DIGEST_KEY], fnv1a(key, sizeof key));
+	assert_int_equal(d.part[SC_DIGEST_FAILOVER],
+	    fnv1a(failover, sizeof failover));
+}
+
 static void test_parse_addr(void **state)
 {
 	struct sockaddr_in sa;
@@ -988,6 +1201,10 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_digest_same_settings),
+		cmocka_unit_test(test_digest_each_part),
+		cmocka_unit_test(test_digest_diff_sentence),
+		cmocka_unit_test(test_digest_encoding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
