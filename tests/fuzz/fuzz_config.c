@@ -1,14 +1,12 @@
 /*
  * fuzz_config.c - libFuzzer target for the cluster file parser.
  *
- *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *       -o build/fuzz_config tests/fuzz/fuzz_config.c daemon/config.c \
- *       daemon/fault.c -linih -lm
- *   build/fuzz_config -max_total_time=180 tests/fuzz/corpus/config
+ *   make fuzz FUZZ=config FUZZ_SECONDS=120
  *
  * The input is copied and NUL-terminated (sc_config_parse takes a string).
- * On success the result must satisfy what the parser promises; on error
- * the message must be one non-empty line.
+ * On success the result must satisfy what the parser promises, and a
+ * per-server override must leave the digest of the shared settings alone;
+ * on error the message must be one non-empty line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +29,10 @@ static void check(const struct sc_config *c)
 	if (c->ttl < 1 || c->ttl > 255)
 		abort();
 	if (c->value_max < 1 || c->value_max > SC_VALUE_MAX)
+		abort();
+	if (c->failover_ms < 10 || c->failover_ms > 60000)
+		abort();
+	if (c->mtu != 0 && (c->mtu < 576 || c->mtu > 65535))
 		abort();
 	for (uint32_t i = 0; i < c->nservers; i++) {
 		const struct sc_server_conf *s = &c->servers[i];
@@ -70,10 +72,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	memset(err, 'x', sizeof err);
 	if (sc_config_parse(&c, text, "fuzz.conf", err, sizeof err) == 0) {
+		struct sc_config_digest d1, d2;
+
 		check(&c);
-		/* an override on top of a good file */
+		sc_config_digest(&c, &d1);
+		/* an override of a per-server key on top of a good file */
 		sc_config_set(&c, 0, "fault_in_drop=0.5", err, sizeof err);
 		check(&c);
+		sc_config_digest(&c, &d2);
+		if (sc_config_digest_diff(&d1, &d2, err, sizeof err) != 0)
+			abort();
 	} else {
 		size_t n = strnlen(err, sizeof err);
 		if (n == 0 || n == sizeof err || memchr(err, '\n', n))
