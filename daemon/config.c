@@ -31,11 +31,8 @@
  *   FILE: [cluster]: missing key 'KEY'
  */
 #include "config_priv.h"
-#include "seqcast/logfile.h"
 #include "seqcast/num.h"
-#include "seqcast/wire.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -329,33 +326,6 @@ static void finish(struct parse *p)
 			memcpy(c->servers[i].data_dir, c->data_dir,
 			    sizeof c->data_dir);
 	}
-}
-
-void sc_config_defaults(struct sc_config *c)
-{
-	memset(c, 0, sizeof *c);
-	c->interface.s_addr = htonl(INADDR_LOOPBACK);
-	c->ttl = 1;
-	c->coordinator = 0;
-	c->nservers = 0;
-	c->heartbeat_ms = 50;
-	c->failover_ms = 150;
-	c->nack_delay_ms = SC_NACK_DELAY_AUTO;
-	c->nack_backoff_max_ms = 50;
-	c->report_ms = 100;
-	c->forward_retry_ms = 20;
-	c->retx_window_ms = 1;
-	c->store_bytes = 33554432;
-	c->dedup_max = 262144;
-	c->pending_max = 65536;
-	c->holdback_max = 65536;
-	c->value_max = SC_VALUE_MAX;
-	c->mtu = 0;
-	c->fsync = SC_FSYNC_EACH;
-	c->fsync_interval_ms = 100;
-	c->catchup_rate = 50000;
-	for (int i = 0; i < SC_SERVERS_MAX; i++)
-		c->servers[i].interface = c->interface;
 }
 
 __attribute__((format(printf, 3, 4)))

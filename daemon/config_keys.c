@@ -1,8 +1,8 @@
 /*
- * config_keys.c - every key of the cluster file: its kind, its range and
- * where its value goes, one line each; and one small function per kind of
- * value (numbers, sizes, probabilities, addresses, paths, words, message
- * types).
+ * config_keys.c - every key of the cluster file: its kind, its range,
+ * where its value goes and its default, one line each; one small function
+ * per kind of value (numbers, sizes, probabilities, addresses, paths,
+ * words, message types); and the defaults, set through those functions.
  */
 #include "config_priv.h"
 #include "seqcast/logfile.h"
@@ -362,14 +362,16 @@ int sc_parse_addr(const char *s, struct sockaddr_in *sa)
 	T: offsetof(struct sc_server_conf, f))
 #define CSIZE(f) sizeof(((struct sc_config *)0)->f)
 
-#define NUM(n, kind, f, T, lo, hi, fl) \
-	{ n, kind, IN_CLUSTER, fl, CF(f, T), 0, lo, hi, 0, NULL }
-#define U32(n, f, lo, hi) NUM(n, kind_u32, f, uint32_t, lo, hi, 0)
-#define MS(n, f, lo) U32(n, f, lo, MS_MAX)
+#define NUM(n, kind, f, T, lo, hi, fl, def) \
+	{ n, kind, IN_CLUSTER, fl, CF(f, T), 0, lo, hi, 0, NULL, def }
+#define U32(n, f, lo, hi, def) NUM(n, kind_u32, f, uint32_t, lo, hi, 0, def)
+#define MS(n, f, lo, def) U32(n, f, lo, MS_MAX, def)
 #define FAULT(n, kind, f, T, hi, d) \
 	{ n, kind, IN_BOTH, K_FAULT, CF(fault.f, T), SF(fault.f, T), 0, hi, \
-	  d, NULL }
+	  d, NULL, NULL }
 #define PROB(n, d, f) FAULT(n, kind_prob, dir[d].f, double, 0, d)
+#define STR(x) XSTR(x)
+#define XSTR(x) #x
 
 static const char *const fsync_names[] = { "each", "interval", "never",
     NULL };
@@ -378,39 +380,41 @@ _Static_assert(SC_FSYNC_EACH == 0 && SC_FSYNC_INTERVAL == 1 &&
 _Static_assert(sizeof(((struct sc_server_conf *)0)->data_dir) ==
     CSIZE(data_dir), "one size for both data_dir fields");
 
+/* The defaults are those of etc/seqcast.conf and the README's table. */
 static const struct conf_key keys[] = {
-	U32("id", cluster_id, 0, UINT32_MAX),
+	U32("id", cluster_id, 0, UINT32_MAX, NULL),
 	{ "group", kind_group, IN_CLUSTER, 0,
-	  CF(group, struct sockaddr_in), 0, 0, 0, 0, NULL },
+	  CF(group, struct sockaddr_in), 0, 0, 0, 0, NULL, NULL },
 	{ "interface", kind_iface, IN_BOTH, 0, CF(interface, struct in_addr),
-	  SF(interface, struct in_addr), 0, 0, 0, NULL },
-	NUM("ttl", kind_u32, ttl, int, 1, 255, 0),
-	U32("coordinator", coordinator, 0, SC_SERVERS_MAX - 1),
-	MS("heartbeat_ms", heartbeat_ms, 1),
-	U32("failover_ms", failover_ms, 10, 60000),
+	  SF(interface, struct in_addr), 0, 0, 0, NULL, "127.0.0.1" },
+	NUM("ttl", kind_u32, ttl, int, 1, 255, 0, "1"),
+	U32("coordinator", coordinator, 0, SC_SERVERS_MAX - 1, "0"),
+	MS("heartbeat_ms", heartbeat_ms, 1, "50"),
+	U32("failover_ms", failover_ms, 10, 60000, "150"),
 	NUM("nack_delay_ms", kind_u32, nack_delay_ms, uint32_t, 0, MS_MAX,
-	    K_AUTO),
-	MS("nack_backoff_max_ms", nack_backoff_max_ms, 1),
-	MS("report_ms", report_ms, 1),
-	MS("forward_retry_ms", forward_retry_ms, 1),
-	MS("retx_window_ms", retx_window_ms, 0),
-	NUM("store_bytes", kind_size, store_bytes, uint64_t, 1, UINT64_MAX, 0),
-	U32("dedup_max", dedup_max, 1, 1u << 30),
-	U32("pending_max", pending_max, 1, 1u << 30),
-	U32("holdback_max", holdback_max, 1, 1u << 30),
-	U32("value_max", value_max, 1, SC_VALUE_MAX),
-	NUM("mtu", kind_u32, mtu, uint32_t, 576, 65535, K_ZERO),
+	    K_AUTO, "auto"),
+	MS("nack_backoff_max_ms", nack_backoff_max_ms, 1, "50"),
+	MS("report_ms", report_ms, 1, "100"),
+	MS("forward_retry_ms", forward_retry_ms, 1, "20"),
+	MS("retx_window_ms", retx_window_ms, 0, "1"),
+	NUM("store_bytes", kind_size, store_bytes, uint64_t, 1, UINT64_MAX, 0,
+	    "32M"),
+	U32("dedup_max", dedup_max, 1, 1u << 30, "262144"),
+	U32("pending_max", pending_max, 1, 1u << 30, "65536"),
+	U32("holdback_max", holdback_max, 1, 1u << 30, "65536"),
+	U32("value_max", value_max, 1, SC_VALUE_MAX, STR(SC_VALUE_MAX)),
+	NUM("mtu", kind_u32, mtu, uint32_t, 576, 65535, K_ZERO, "0"),
 	{ "data_dir", kind_path, IN_BOTH, 0, CF(data_dir, char *),
-	  SF(data_dir, char *), 0, CSIZE(data_dir), 0, NULL },
+	  SF(data_dir, char *), 0, CSIZE(data_dir), 0, NULL, "" },
 	{ "fsync", kind_enum, IN_CLUSTER, 0, CF(fsync, int), 0, 0, 0, 0,
-	  fsync_names },
+	  fsync_names, "each" },
 	{ "key_file", kind_path, IN_CLUSTER, 0, CF(key_file, char *), 0, 0,
-	  CSIZE(key_file), 0, NULL },
-	U32("add_rate", add_rate, 0, UINT32_MAX),
-	MS("fsync_interval_ms", fsync_interval_ms, 1),
-	U32("catchup_rate", catchup_rate, 0, UINT32_MAX),
+	  CSIZE(key_file), 0, NULL, "" },
+	U32("add_rate", add_rate, 0, UINT32_MAX, "0"),
+	MS("fsync_interval_ms", fsync_interval_ms, 1, "100"),
+	U32("catchup_rate", catchup_rate, 0, UINT32_MAX, "50000"),
 	{ "listen", kind_listen, IN_SERVER, 0, 0,
-	  SF(listen, struct sockaddr_in), 0, 0, 0, NULL },
+	  SF(listen, struct sockaddr_in), 0, 0, 0, NULL, NULL },
 	PROB("fault_in_drop", SC_IN, drop),
 	PROB("fault_in_dup", SC_IN, dup),
 	PROB("fault_in_reorder", SC_IN, reorder),
@@ -465,4 +469,25 @@ int conf_key_apply(struct sc_config *c, int server, const struct conf_key *k,
 	s.field = (char *)sv + k->soff;
 	s.fault = &sv->fault;
 	return k->kind(k, &s, v);
+}
+
+/* Every key's default goes through its own kind, so a default is written
+ * and checked as the file would write it. */
+void sc_config_defaults(struct sc_config *c)
+{
+	char what[256];
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < NKEYS; i++) {
+		int rc;
+
+		if (keys[i].def == NULL)
+			continue;
+		rc = conf_key_apply(c, -1, &keys[i], keys[i].def, NULL, what,
+		    sizeof what);
+		assert(rc == 0);
+		(void)rc;
+	}
+	for (int i = 0; i < SC_SERVERS_MAX; i++)
+		c->servers[i].interface = c->interface;
 }

@@ -4,8 +4,9 @@
  *
  * A key names its kind (a function that reads one kind of value and
  * stores it) and where its value goes (an offset into struct sc_config
- * for [cluster], into struct sc_server_conf for [server N]). Adding a key
- * is one line of the table in config_keys.c.
+ * for [cluster], into struct sc_server_conf for [server N]) and its
+ * default, as written in the file. Adding a key is one line of the table
+ * in config_keys.c (and its field in struct sc_config).
  */
 #ifndef SEQCAST_CONFIG_PRIV_H
 #define SEQCAST_CONFIG_PRIV_H
@@ -55,6 +56,8 @@ struct conf_key {
 	uint64_t lo, hi;             /* numbers: range; paths: field size */
 	int dir;                     /* probabilities: SC_IN or SC_OUT */
 	const char *const *names;    /* enumerations: the words, in order */
+	const char *def;             /* [cluster] default, as written in the
+	                                file; NULL = zero */
 };
 
 /* The key called name, or NULL; its index in the table, 0..63. */
