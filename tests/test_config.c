@@ -68,6 +68,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ttl, 1);
 	assert_int_equal(cfg.coordinator, 0);
 	assert_int_equal(cfg.heartbeat_ms, 50);
+	assert_int_equal(cfg.failover_ms, 150);
+	assert_int_equal(cfg.mtu, 0);
 	assert_true(cfg.nack_delay_ms == SC_NACK_DELAY_AUTO);
 	assert_int_equal(cfg.nack_backoff_max_ms, 50);
 	assert_int_equal(cfg.report_ms, 100);
@@ -114,6 +116,8 @@ static const char full[] =
 	"ttl = 255\n"
 	"coordinator = 2\n"
 	"heartbeat_ms = 20\n"
+	"failover_ms = 300\n"
+	"mtu = 9000\n"
 	"nack_delay_ms = 0\n"
 	"nack_backoff_max_ms = 300\n"
 	"report_ms = 150\n"
@@ -163,6 +167,8 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.coordinator, 2);
 	assert_int_equal(cfg.nservers, 3);
 	assert_int_equal(cfg.heartbeat_ms, 20);
+	assert_int_equal(cfg.failover_ms, 300);
+	assert_int_equal(cfg.mtu, 9000);
 	assert_int_equal(cfg.nack_delay_ms, 0);
 	assert_int_equal(cfg.nack_backoff_max_ms, 300);
 	assert_int_equal(cfg.report_ms, 150);
@@ -364,6 +370,15 @@ static void test_errors_cluster_keys(void **state)
 	    "(1..18446744073709551615)");
 	check_at_11("store_bytes = 0", "t.conf:11: key 'store_bytes': out of "
 	    "range: '0' (1..18446744073709551615)");
+	check_at_11("store_bytes = 123456789012345678901234567890G", "t.conf:11: "
+	    "key 'store_bytes': out of range: "
+	    "'123456789012345678901234567890G' (1..18446744073709551615)");
+	check_at_11("store_bytes = G", "t.conf:11: key 'store_bytes': not a "
+	    "size: 'G' (bytes, optional K, M or G suffix)");
+	check_at_11("fsync = sometimes", "t.conf:11: key 'fsync': bad value: "
+	    "'sometimes' (expected each, interval or never)");
+	check_at_11("nack_delay_ms = autox", "t.conf:11: key 'nack_delay_ms': "
+	    "not a number: 'autox'");
 	check_at_11("interface = 1.2.3", "t.conf:11: key 'interface': bad "
 	    "address: '1.2.3' (expected A.B.C.D)");
 	check_at_11("interface = 01.2.3.4", "t.conf:11: key 'interface': bad "
@@ -404,6 +419,65 @@ static void test_errors_cluster_keys(void **state)
 	    "(first at line 5)");
 	check_at_11("[server 0", "t.conf:11: syntax error: missing ']'");
 	check_at_11("[cluster] x", "t.conf:11: syntax error: text after ']'");
+}
+
+/* failover_ms: 10..60000 ms; mtu: 0 (the interface's) or 576..65535. */
+static void test_failover_and_mtu(void **state)
+{
+	static const struct {
+		const char *line;
+		int ok;
+		uint32_t failover, mtu;
+	} cases[] = {
+		{ "failover_ms = 10", 1, 10, 0 },
+		{ "failover_ms = 60000", 1, 60000, 0 },
+		{ "mtu = 0", 1, 150, 0 },
+		{ "mtu = 576", 1, 150, 576 },
+		{ "mtu = 1500", 1, 150, 1500 },
+		{ "mtu = 65535", 1, 150, 65535 },
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "[cluster]\nid = 1\n"
+		    "group = 239.1.1.1:1\n%s\n[server 0]\n"
+		    "listen = 1.2.3.4:5\n", cases[i].line);
+		assert_int_equal(parse(text), 0);
+		assert_int_equal(cfg.failover_ms, cases[i].failover);
+		assert_int_equal(cfg.mtu, cases[i].mtu);
+	}
+	check_at_11("failover_ms = 9", "t.conf:11: key 'failover_ms': out of "
+	    "range: '9' (10..60000)");
+	check_at_11("failover_ms = 60001", "t.conf:11: key 'failover_ms': out "
+	    "of range: '60001' (10..60000)");
+	check_at_11("failover_ms = 1s", "t.conf:11: key 'failover_ms': not a "
+	    "number: '1s'");
+	check_at_11("mtu = 1", "t.conf:11: key 'mtu': out of range: '1' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = 575", "t.conf:11: key 'mtu': out of range: '575' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = 65536", "t.conf:11: key 'mtu': out of range: "
+	    "'65536' (0 or 576..65535)");
+	check_at_11("mtu = -1", "t.conf:11: key 'mtu': out of range: '-1' "
+	    "(0 or 576..65535)");
+	check_at_11("mtu = auto", "t.conf:11: key 'mtu': not a number: "
+	    "'auto'");
+	expect_error(MINIMAL "[server 1]\nmtu = 1500\n", "t.conf:7: key "
+	    "'mtu': not allowed in [server 1] (only in [cluster])");
+	/* --set goes through the same kinds */
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_int_equal(sc_config_set(&cfg, 0, "mtu=1400", err, sizeof err),
+	    0);
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(sc_config_set(&cfg, 0, "mtu=100", err, sizeof err),
+	    -1);
+	assert_string_equal(err, "key 'mtu': out of range: '100' (0 or "
+	    "576..65535)");
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(sc_config_set(&cfg, 0, "failover_ms=500", err,
+	    sizeof err), 0);
+	assert_int_equal(cfg.failover_ms, 500);
 }
 
 static void test_errors_group(void **state)
@@ -500,6 +574,109 @@ static void test_errors_whole_file(void **state)
 	    "t.conf: [server 0]: missing key 'listen'");
 }
 
+/*
+ * Every error names the line it is on, whatever comes before it: CRLF, a
+ * byte order mark, comments, blank and indented lines, a comment longer
+ * than inih's line buffer, and whatever comes after it.
+ */
+static const char *const preambles[] = {
+	"[cluster]\nid = 1\n",
+	"[cluster]\r\nid = 1\r\n",
+	"\xef\xbb\xbf[cluster]\nid = 1\n",
+	"; c\n\n# c\n   \n[cluster] ; c\n\t\n  id = 1 ; c\n"
+	"                 ; an indented comment, not a continuation\n",
+	"[cluster]\n;xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+	"id = 1\n",
+	"[cluster]\nid = 1\n\r\n\f\n\v\n",
+};
+
+/* Each bad line, and what is said about it after "t.conf:LINE: ". */
+static const struct {
+	const char *line, *what;
+} bad_lines[] = {
+	{ "[servers 0]", "unknown section [servers 0]" },
+	{ "[server 0", "syntax error: missing ']'" },
+	{ "[cluster] x", "syntax error: text after ']'" },
+	{ "[cluster]", "duplicate section [cluster] (first at line %d)" },
+	{ "[server 64]", "section [server 64]: bad server id (expected "
+	    "0..63)" },
+	{ "noequals", "syntax error" },
+	{ "= 5", "syntax error: missing key name" },
+	{ "bogus = 1", "key 'bogus': unknown key" },
+	{ "heartbeat_ms = abc", "key 'heartbeat_ms': not a number: 'abc'" },
+	{ "listen = 1.2.3.4:5", "key 'listen': not allowed in [cluster] "
+	    "(only in [server N])" },
+	{ "id = 2", "key 'id': duplicate key" },
+	{ "coordinator = 5", "key 'coordinator': no [server 5] in this "
+	    "file" },
+	{ "data_dir = /xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxx",
+	  "line too long (at most 198 characters)" },
+};
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The line of [cluster] in a preamble. */
+static int cluster_line(const char *s)
+{
+	return count_lines(s) - count_lines(strstr(s, "[cluster]")) + 1;
+}
+
+static void test_error_lines(void **state)
+{
+	char text[2048], what[256], want[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof preambles / sizeof preambles[0]; i++) {
+		int line = count_lines(preambles[i]) + 1;
+
+		for (size_t j = 0; j < sizeof bad_lines / sizeof bad_lines[0];
+		    j++) {
+			snprintf(text, sizeof text, "%s%s\ngroup = 239.1.1.1:1"
+			    "\n\n[server 0]\nlisten = 1.2.3.4:5\n; end\n",
+			    preambles[i], bad_lines[j].line);
+			snprintf(what, sizeof what, bad_lines[j].what,
+			    cluster_line(preambles[i]));
+			snprintf(want, sizeof want, "t.conf:%d: %s", line,
+			    what);
+			expect_error(text, want);
+		}
+	}
+}
+
+/* seqcastd --check-config prints what sc_config_load says: a bad section
+ * header on line 3 is reported on line 3. */
+static void test_bad_section_line_in_file(void **state)
+{
+	char path[] = "/tmp/seqcast-test-XXXXXX", want[300];
+	const char text[] = "[cluster]\nid = 1\n[servers 0]\n"
+	    "listen = 1.2.3.4:5\n";
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1),
+	    (ssize_t)(sizeof text - 1));
+	close(fd);
+	assert_int_equal(sc_config_load(&cfg, path, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:3: unknown section [servers 0]", path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
 /* The first error wins, whichever part of the parser finds it. */
 static void test_first_error_wins(void **state)
 {
@@ -575,6 +752,8 @@ static void test_etc_files(void **state)
 		struct sc_config d;
 		sc_config_defaults(&d);
 		assert_int_equal(cfg.heartbeat_ms, d.heartbeat_ms);
+		assert_int_equal(cfg.failover_ms, d.failover_ms);
+		assert_int_equal(cfg.mtu, d.mtu);
 		assert_int_equal(cfg.nack_delay_ms, d.nack_delay_ms);
 		assert_int_equal(cfg.nack_backoff_max_ms,
 		    d.nack_backoff_max_ms);
@@ -758,6 +937,219 @@ static void test_set(void **state)
 	assert_string_equal(err, "key 'id': not a number: ''");
 }
 
+/* ------------------------------------------------------------------ */
+/* the digest of the shared settings */
+
+#define D_SERVERS \
+	"[server 0]\nlisten = 127.0.0.1:6000\n" \
+	"[server 1]\nlisten = 127.0.0.1:6001\n" \
+	"[server 2]\nlisten = 127.0.0.1:6002\n"
+#define D_BASE "[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n" D_SERVERS
+
+static void digest_of(const char *text, struct sc_config_digest *d)
+{
+	if (parse(text) != 0) {
+		print_error("text:\n%s\nerror: %s\n", text, err);
+		fail();
+	}
+	memset(d, 0xa5, sizeof *d);
+	sc_config_digest(&cfg, d);
+}
+
+/* Key order, comments, explicit defaults, the order of the sections and
+ * every per-server key leave the digest alone. */
+static void test_digest_same_settings(void **state)
+{
+	static const char other[] =
+	    "; the same cluster, written differently\n"
+	    "[server 2]\n"
+	    "data_dir = /srv/two      ; per server\n"
+	    "listen = 127.0.0.1:6002\n"
+	    "interface = 127.0.0.1\n"
+	    "fault_in_drop = 10%\n"
+	    "[cluster]\n"
+	    "group = 239.1.2.3:5000\n"
+	    "  coordinator = 0\n"
+	    "heartbeat_ms = 50\n"
+	    "failover_ms = 150\n"
+	    "value_max = 1024\n"
+	    "id = 7\n"
+	    "interface = 10.0.0.1\n"
+	    "ttl = 3\n"
+	    "mtu = 9000\n"
+	    "data_dir = /var/lib/x\n"
+	    "fsync = never\n"
+	    "fsync_interval_ms = 5\n"
+	    "nack_delay_ms = 9\n"
+	    "nack_backoff_max_ms = 99\n"
+	    "report_ms = 7\n"
+	    "forward_retry_ms = 8\n"
+	    "retx_window_ms = 3\n"
+	    "store_bytes = 1G\n"
+	    "dedup_max = 5\n"
+	    "pending_max = 6\n"
+	    "holdback_max = 7\n"
+	    "add_rate = 10\n"
+	    "catchup_rate = 11\n"
+	    "fault_out_dup = 0.5\n"
+	    "fault_seed = 9\n"
+	    "[server 0]\n"
+	    "listen = 127.0.0.1:6000\n"
+	    "[server 1]\n"
+	    "listen = 127.0.0.1:6001\n"
+	    "fault_types = data\n";
+	struct sc_config_digest a, b;
+	char buf[128] = "x";
+
+	(void)state;
+	digest_of(D_BASE, &a);
+	digest_of(other, &b);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	/* the key file's path is per server; whether there is one is not */
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "key_file = /etc/seqcast/key\n" D_SERVERS, &a);
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "key_file = key\n" D_SERVERS, &b);
+	assert_memory_equal(&a, &b, sizeof a);
+}
+
+/* Each shared setting changed alone changes exactly its part. */
+static void test_digest_each_part(void **state)
+{
+	static const struct {
+		const char *id, *group, *extra, *servers;
+		int part;
+	} cases[] = {
+		{ "8", NULL, "", NULL, SC_DIGEST_ID },
+		{ NULL, NULL, "coordinator = 1", NULL, SC_DIGEST_COORDINATOR },
+		{ NULL, NULL, "coordinator = 2", NULL, SC_DIGEST_COORDINATOR },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.1:6001\n"
+		    "[server 2]\nlisten = 127.0.0.1:6003\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.2:6001\n"
+		    "[server 2]\nlisten = 127.0.0.1:6002\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6001\n"
+		    "[server 1]\nlisten = 127.0.0.1:6000\n"
+		    "[server 2]\nlisten = 127.0.0.1:6002\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", D_SERVERS
+		    "[server 3]\nlisten = 127.0.0.1:6003\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, NULL, "", "[server 0]\nlisten = 127.0.0.1:6000\n"
+		    "[server 1]\nlisten = 127.0.0.1:6001\n",
+		    SC_DIGEST_MEMBERS },
+		{ NULL, "239.1.2.3:5001", "", NULL, SC_DIGEST_GROUP },
+		{ NULL, "239.1.2.4:5000", "", NULL, SC_DIGEST_GROUP },
+		{ NULL, NULL, "key_file = k", NULL, SC_DIGEST_KEY },
+		{ NULL, NULL, "value_max = 512", NULL, SC_DIGEST_VALUE_MAX },
+		{ NULL, NULL, "heartbeat_ms = 20", NULL, SC_DIGEST_HEARTBEAT },
+		{ NULL, NULL, "failover_ms = 300", NULL, SC_DIGEST_FAILOVER },
+	};
+	struct sc_config_digest base, d;
+	char text[1024], buf[128];
+
+	(void)state;
+	digest_of(D_BASE, &base);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "[cluster]\nid = %s\n"
+		    "group = %s\n%s\n%s", cases[i].id ? cases[i].id : "7",
+		    cases[i].group ? cases[i].group : "239.1.2.3:5000",
+		    cases[i].extra,
+		    cases[i].servers ? cases[i].servers : D_SERVERS);
+		digest_of(text, &d);
+		for (int p = 0; p < SC_DIGEST_PARTS; p++) {
+			if ((base.part[p] != d.part[p]) != (p == cases[i].part)) {
+				print_error("case %zu: part %s %s\n", i,
+				    sc_config_digest_part_name(p),
+				    p == cases[i].part ? "unchanged" :
+				    "changed");
+				fail();
+			}
+		}
+		assert_int_equal(sc_config_digest_diff(&base, &d, buf,
+		    sizeof buf), 1);
+		assert_string_equal(buf,
+		    sc_config_digest_part_name(cases[i].part));
+	}
+	/* an override on the command line counts like the file */
+	assert_int_equal(parse(D_BASE), 0);
+	assert_int_equal(sc_config_set(&cfg, 0, "coordinator=1", err,
+	    sizeof err), 0);
+	sc_config_digest(&cfg, &d);
+	assert_int_equal(sc_config_digest_diff(&base, &d, buf, sizeof buf), 1);
+	assert_string_equal(buf, "coordinator");
+}
+
+static void test_digest_diff_sentence(void **state)
+{
+	struct sc_config_digest a, b;
+	char buf[256], small[8];
+
+	(void)state;
+	digest_of(D_BASE, &a);
+	digest_of("[cluster]\nid = 7\ngroup = 239.1.2.3:5000\n"
+	    "coordinator = 1\n[server 0]\nlisten = 127.0.0.1:6000\n"
+	    "[server 1]\nlisten = 127.0.0.1:6001\n", &b);
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf), 2);
+	assert_string_equal(buf, "coordinator, members");
+	assert_int_equal(sc_config_digest_diff(&b, &a, buf, sizeof buf), 2);
+	assert_string_equal(buf, "coordinator, members");
+	/* cut to the buffer, counted all the same */
+	assert_int_equal(sc_config_digest_diff(&a, &b, small, sizeof small),
+	    2);
+	assert_string_equal(small, "coordin");
+	assert_int_equal(sc_config_digest_diff(&a, &b, NULL, 0), 2);
+	/* every part */
+	for (int p = 0; p < SC_DIGEST_PARTS; p++)
+		b.part[p] = a.part[p] ^ 1;
+	assert_int_equal(sc_config_digest_diff(&a, &b, buf, sizeof buf),
+	    SC_DIGEST_PARTS);
+	assert_string_equal(buf, "id, coordinator, members, group, key_file, "
+	    "value_max, heartbeat_ms, failover_ms");
+	assert_string_equal(sc_config_digest_part_name(-1), "?");
+	assert_string_equal(sc_config_digest_part_name(SC_DIGEST_PARTS), "?");
+}
+
+/* The encoding is the documented one, byte for byte: FNV-1a over the
+ * part's number and big-endian values. */
+static uint32_t fnv1a(const uint8_t *b, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static void test_digest_encoding(void **state)
+{
+	static const uint8_t id[] = { SC_DIGEST_ID, 0, 0, 0, 7 };
+	static const uint8_t members[] = { SC_DIGEST_MEMBERS,
+	    0, 0, 0, 1,                  /* nservers */
+	    0, 0, 0, 0, 127, 0, 0, 1,    /* server 0 at 127.0.0.1 */
+	    0x17, 0x70 };                /* port 6000 */
+	static const uint8_t group[] = { SC_DIGEST_GROUP, 239, 1, 2, 3,
+	    0x13, 0x88 };
+	static const uint8_t key[] = { SC_DIGEST_KEY, 0, 0, 0, 0 };
+	static const uint8_t failover[] = { SC_DIGEST_FAILOVER, 0, 0, 0, 150 };
+	struct sc_config_digest d;
+
+	(void)state;
+	digest_of(MINIMAL, &d);
+	assert_int_equal(d.part[SC_DIGEST_ID], fnv1a(id, sizeof id));
+	assert_int_equal(d.part[SC_DIGEST_MEMBERS],
+	    fnv1a(members, sizeof members));
+	assert_int_equal(d.part[SC_DIGEST_GROUP], fnv1a(group, sizeof group));
+	assert_int_equal(d.part[SC_DIGEST_KEY], fnv1a(key, sizeof key));
+	assert_int_equal(d.part[SC_DIGEST_FAILOVER],
+	    fnv1a(failover, sizeof failover));
+}
+
 static void test_parse_addr(void **state)
 {
 	struct sockaddr_in sa;
@@ -796,9 +1188,12 @@ int main(void)
 		cmocka_unit_test(test_value_forms),
 		cmocka_unit_test(test_layout_tolerance),
 		cmocka_unit_test(test_errors_cluster_keys),
+		cmocka_unit_test(test_failover_and_mtu),
 		cmocka_unit_test(test_errors_group),
 		cmocka_unit_test(test_errors_servers),
 		cmocka_unit_test(test_errors_whole_file),
+		cmocka_unit_test(test_error_lines),
+		cmocka_unit_test(test_bad_section_line_in_file),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_error_leaves_config),
@@ -806,6 +1201,10 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_digest_same_settings),
+		cmocka_unit_test(test_digest_each_part),
+		cmocka_unit_test(test_digest_diff_sentence),
+		cmocka_unit_test(test_digest_encoding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,10 +45,9 @@ struct sc_config {
 
 	/* timings, milliseconds */
 	uint32_t heartbeat_ms;       /* coordinator heartbeat interval */
-	uint32_t failover_ms;        /* members suspect a silent coordinator
-	                                after this long: view change */
-	uint32_t mtu;                /* bounds every datagram sent (0: the
-	                                sending interface's, else 1500) */
+	uint32_t failover_ms;        /* no heartbeat or DATA from the
+	                                coordinator for this long: members
+	                                suspect it and start a view change */
 	uint32_t nack_delay_ms;      /* max random delay before a first NACK,
 	                                or SC_NACK_DELAY_AUTO */
 	uint32_t nack_backoff_max_ms;/* NACK repeat interval cap */
@@ -62,6 +61,10 @@ struct sc_config {
 	uint32_t pending_max;        /* pending forwards/acks per server */
 	uint32_t holdback_max;       /* entries held beyond the applied id */
 	uint32_t value_max;          /* <= SC_VALUE_MAX */
+	uint32_t mtu;                /* bound of every datagram sent, bytes:
+	                                0 = the MTU of the interface the
+	                                server sends on (1500 if unknown),
+	                                else 576..65535 */
 
 	char data_dir[256];          /* default data folder ("" = memory) */
 	char key_file[256];          /* shared key ("" = no authentication) */
@@ -99,5 +102,49 @@ int sc_config_set(struct sc_config *c, uint32_t server, const char *kv,
 
 /* Parse "A.B.C.D:PORT" into *sa; -1 if malformed. */
 int sc_parse_addr(const char *s, struct sockaddr_in *sa);
+
+/*
+ * One cluster, one configuration. Servers exchange a digest of the
+ * settings they must share and refuse to work with a server whose digest
+ * differs, naming the parts that differ (a server given "coordinator = 1"
+ * while the others say 0 would stamp ids of its own). Each part is a
+ * 32-bit FNV-1a hash of a canonical encoding (big-endian integers, never
+ * struct memory): equal settings give equal parts on every host and
+ * build, whatever the key order, comments or per-server keys.
+ *
+ * May differ per server (not in the digest): interface, ttl, mtu,
+ * data_dir, fsync, fsync_interval_ms, the key_file's path, nack_*,
+ * report_ms, forward_retry_ms, retx_window_ms, store_bytes, dedup_max,
+ * pending_max, holdback_max, add_rate, catchup_rate and fault_*.
+ */
+enum sc_digest_part {
+	SC_DIGEST_ID,           /* id: which cluster */
+	SC_DIGEST_COORDINATOR,  /* coordinator: who stamps in view 0 */
+	SC_DIGEST_MEMBERS,      /* each [server N]'s id and listen address:
+	                           who is who, and what a majority is */
+	SC_DIGEST_GROUP,        /* group address and port: where DATA goes */
+	SC_DIGEST_KEY,          /* whether a key_file is set (the key itself
+	                           is checked by every datagram's MAC) */
+	SC_DIGEST_VALUE_MAX,    /* value_max: an entry one accepts, all must */
+	SC_DIGEST_HEARTBEAT,    /* heartbeat_ms and failover_ms: members */
+	SC_DIGEST_FAILOVER,     /* time the coordinator by its heartbeat */
+	SC_DIGEST_PARTS
+};
+
+struct sc_config_digest {
+	uint32_t part[SC_DIGEST_PARTS]; /* host order; send each as 4 bytes
+	                                   in network order */
+};
+
+void sc_config_digest(const struct sc_config *c, struct sc_config_digest *d);
+
+/* 0 if equal; else the number of parts that differ, with their names in
+ * buf, e.g. "coordinator, members" (truncated to len; buf may be NULL). */
+int sc_config_digest_diff(const struct sc_config_digest *mine,
+    const struct sc_config_digest *theirs, char *buf, size_t len);
+
+/* "id", "coordinator", "members", "group", "key_file", "value_max",
+ * "heartbeat_ms", "failover_ms"; "?" for anything else. */
+const char *sc_config_digest_part_name(int part);
 
 #endif

@@ -4,14 +4,13 @@
  * `make fuzz` builds it (with every daemon/ source but seqcastd.c, so the
  * parser's helpers never go missing from a hand-kept list) as
  * build-fuzz/fuzz_config and runs it FUZZ_SECONDS on a scratch copy of
- * tests/fuzz/corpus/config; `make check` replays that corpus. Longer,
- * after `make fuzz`:
- *   build-fuzz/fuzz_config -max_total_time=180 fuzz-out/config \
- *       tests/fuzz/corpus/config
+ * tests/fuzz/corpus/config; `make check` replays that corpus. Longer:
+ *   make fuzz FUZZ=config FUZZ_SECONDS=120
  *
  * The input is copied and NUL-terminated (sc_config_parse takes a string).
- * On success the result must satisfy what the parser promises; on error
- * the message must be one non-empty line.
+ * On success the result must satisfy what the parser promises, and a
+ * per-server override must leave the digest of the shared settings alone;
+ * on error the message must be one non-empty line.
  *
  * To see it fail: let the parser accept a listen address another server
  * already has; the replay of corpus/config/crlf-dup-listen.conf aborts.
@@ -37,6 +36,10 @@ static void check(const struct sc_config *c)
 	if (c->ttl < 1 || c->ttl > 255)
 		abort();
 	if (c->value_max < 1 || c->value_max > SC_VALUE_MAX)
+		abort();
+	if (c->failover_ms < 10 || c->failover_ms > 60000)
+		abort();
+	if (c->mtu != 0 && (c->mtu < 576 || c->mtu > 65535))
 		abort();
 	for (uint32_t i = 0; i < c->nservers; i++) {
 		const struct sc_server_conf *s = &c->servers[i];
@@ -76,10 +79,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	memset(err, 'x', sizeof err);
 	if (sc_config_parse(&c, text, "fuzz.conf", err, sizeof err) == 0) {
+		struct sc_config_digest d1, d2;
+
 		check(&c);
-		/* an override on top of a good file */
+		sc_config_digest(&c, &d1);
+		/* an override of a per-server key on top of a good file */
 		sc_config_set(&c, 0, "fault_in_drop=0.5", err, sizeof err);
 		check(&c);
+		sc_config_digest(&c, &d2);
+		if (sc_config_digest_diff(&d1, &d2, err, sizeof err) != 0)
+			abort();
 	} else {
 		size_t n = strnlen(err, sizeof err);
 		if (n == 0 || n == sizeof err || memchr(err, '\n', n))
