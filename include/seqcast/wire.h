@@ -75,6 +75,7 @@ enum sc_status {
 	SC_OK = 0,
 	SC_ERR_TOO_LARGE = 1, /* value longer than SC_VALUE_MAX: refused */
 	SC_ERR_BUSY = 2,      /* a bounded table is full: retry later */
+	SC_ERR_UNAVAILABLE = 3, /* no majority behind it: try another server */
 };
 
 struct sc_header {
