@@ -25,7 +25,10 @@ sc_choice_progress(struct sc_choice *c, int64_t now)
 enum sc_choice_move
 sc_choice_failed(struct sc_choice *c, enum sc_choice_why why)
 {
-	c->why[c->current] = (uint8_t)why;
+	/* Silence does not hide a more precise reason: a server that refused
+	 * is silent too. */
+	if (why != SC_CHOICE_SILENT || c->why[c->current] == SC_CHOICE_NONE)
+		c->why[c->current] = (uint8_t)why;
 	if (c->n == 1)
 		return SC_CHOICE_STAY;
 	c->switches++;
@@ -50,16 +53,10 @@ sc_choice_deadline(const struct sc_choice *c)
 int
 sc_choice_all(const struct sc_choice *c, enum sc_choice_why why)
 {
-	int any = 0;
-
-	for (uint32_t i = 0; i < c->n; i++) {
-		if (c->why[i] == SC_CHOICE_NONE)
-			continue;
+	for (uint32_t i = 0; i < c->n; i++)
 		if (c->why[i] != why)
 			return 0;
-		any = 1;
-	}
-	return any;
+	return 1;
 }
 
 const char *

@@ -30,6 +30,15 @@ test_single_server(void **state)
 	assert_true(sc_choice_all(&c, SC_CHOICE_REFUSED));
 	assert_false(sc_choice_all(&c, SC_CHOICE_UNAVAILABLE));
 	assert_true(sc_choice_deadline(&c) == 10 * S);   /* no progress */
+	/* a refusing server is silent too: refused is what it did */
+	assert_int_equal(sc_choice_failed(&c, SC_CHOICE_SILENT),
+	    SC_CHOICE_STAY);
+	assert_true(sc_choice_all(&c, SC_CHOICE_REFUSED));
+	assert_int_equal(sc_choice_failed(&c, SC_CHOICE_UNAVAILABLE),
+	    SC_CHOICE_STAY);
+	assert_true(sc_choice_all(&c, SC_CHOICE_UNAVAILABLE));
+	assert_int_equal(sc_choice_failed(&c, SC_CHOICE_REFUSED),
+	    SC_CHOICE_STAY);
 	sc_choice_progress(&c, 4 * S);
 	assert_true(sc_choice_deadline(&c) == 14 * S);
 	assert_false(sc_choice_all(&c, SC_CHOICE_REFUSED));
@@ -98,7 +107,7 @@ test_all_unavailable(void **state)
 	(void)state;
 	sc_choice_init(&c, 2, 5 * S, 0);
 	sc_choice_failed(&c, SC_CHOICE_UNAVAILABLE);
-	assert_true(sc_choice_all(&c, SC_CHOICE_UNAVAILABLE));
+	assert_false(sc_choice_all(&c, SC_CHOICE_UNAVAILABLE)); /* 1 of 2 */
 	sc_choice_failed(&c, SC_CHOICE_UNAVAILABLE);
 	assert_true(sc_choice_all(&c, SC_CHOICE_UNAVAILABLE));
 	sc_choice_failed(&c, SC_CHOICE_REFUSED);

@@ -59,13 +59,15 @@ void sc_choice_init(struct sc_choice *c, uint32_t n, int64_t timeout_us,
  * call it when a client starts waiting after being idle. */
 void sc_choice_progress(struct sc_choice *c, int64_t now);
 /* The current server failed for this reason: what to do; c->current is
- * the server to use from now on. */
+ * the server to use from now on. A server keeps its latest reason, except
+ * that silence does not replace refused or unavailable (a server that
+ * refuses is silent too). */
 enum sc_choice_move sc_choice_failed(struct sc_choice *c,
     enum sc_choice_why why);
 /* When to give up if nothing progresses. */
 int64_t sc_choice_deadline(const struct sc_choice *c);
-/* 1 if every server that failed since the last progress failed for this
- * reason and at least one did. */
+/* 1 if every server has failed for this reason since the last progress
+ * (why: not SC_CHOICE_NONE). */
 int sc_choice_all(const struct sc_choice *c, enum sc_choice_why why);
 /* "no answer", "connection refused", "unavailable", "silent". */
 const char *sc_choice_why_name(int why);
