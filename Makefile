@@ -9,12 +9,14 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
+VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
 PKGS     = libtpl inih libsodium
 # CFLAGS is the user's (optimisation, sanitizers); what the build needs
 # is in SC_CFLAGS, so `make CFLAGS=...` cannot drop the include path.
 CFLAGS  ?= -O2 -g
 SC_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR)
+           -Wmissing-prototypes -Iinclude -Itools $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR) \
+           -DSC_VERSION_STRING='"$(VERSION_STRING)"'
 # Debian's libev-dev ships no pkg-config file: fall back to -lev.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
@@ -22,11 +24,13 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+# the client: tools/client/*.c; all but main.c also link into the tests
+CLIENT_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out tools/client/main.c,$(wildcard tools/client/*.c)))
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 FUZZ     = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS  = $(FUZZ:%=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
-HDRS     = $(wildcard include/seqcast/*.h)
+HDRS     = $(wildcard include/seqcast/*.h tools/client/*.h)
 
 all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-rawbench
 
@@ -37,10 +41,13 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libseqcast.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libseqcast-client.a: $(CLIENT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
+$(BUILD)/seqcast: $(BUILD)/tools/client/main.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
@@ -49,7 +56,7 @@ $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast.a
