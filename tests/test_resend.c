@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -447,72 +448,102 @@ test_grow_and_span(void **state)
  * due, every request must be acked, nothing resent that is not
  * outstanding, and after a call that returned less than max, nothing is
  * due at that time any more (no busy loop). */
+enum { SIM_N = 3000, SIM_WINDOW = 64, SIM_EVENTS = 1 << 16 };
+
+struct sim {
+	struct sc_resend r;
+	struct { int64_t at; uint64_t req; } ev[SIM_EVENTS];  /* ACKs */
+	uint32_t nev;
+	uint8_t acked[SIM_N + 1];
+	uint64_t rng, next, done;
+	int64_t now;
+};
+
+/* A copy of req goes out: 4 in 5 come back acknowledged, 1-3 ms on. */
+static void
+sim_send(struct sim *s, uint64_t req)
+{
+	if (below(&s->rng, 5) != 0 && s->nev < SIM_EVENTS) {
+		s->ev[s->nev].at = s->now + 1000 +
+		    (int64_t)below(&s->rng, 2000);
+		s->ev[s->nev++].req = req;
+	}
+}
+
+/* New requests while the window allows, then every resend due. */
+static void
+sim_sends(struct sim *s)
+{
+	uint64_t out[16];
+	uint32_t n = 16;
+
+	while (s->next <= SIM_N &&
+	    sc_resend_outstanding(&s->r) < SIM_WINDOW) {
+		assert_int_equal(sc_resend_sent(&s->r, s->next, s->now), 0);
+		if (s->next == SIM_N)
+			sc_resend_input_done(&s->r);
+		sim_send(s, s->next++);
+	}
+	while (n == 16) {
+		n = sc_resend_due(&s->r, s->now, out, 16);
+		for (uint32_t i = 0; i < n; i++) {
+			assert_true(out[i] >= 1 && out[i] < s->next);
+			assert_false(s->acked[out[i]]);
+			sim_send(s, out[i]);
+		}
+	}
+	assert_true(sc_resend_next_deadline(&s->r) > s->now);
+}
+
+/* On to the next event: an ACK arriving (4 in 5 do), or a deadline. */
+static void
+sim_step(struct sim *s)
+{
+	int64_t t = sc_resend_next_deadline(&s->r);
+	uint32_t first = UINT32_MAX;
+
+	for (uint32_t i = 0; i < s->nev; i++)
+		if (s->ev[i].at < t) {
+			t = s->ev[i].at;
+			first = i;
+		}
+	assert_true(t != INT64_MAX);
+	s->now = t;
+	if (first == UINT32_MAX)
+		return;
+	if (below(&s->rng, 5) != 0 &&
+	    sc_resend_acked(&s->r, s->ev[first].req, s->now, NULL)) {
+		s->acked[s->ev[first].req] = 1;
+		s->done++;
+	}
+	s->ev[first] = s->ev[--s->nev];
+}
+
 static void
 test_lossy_simulation(void **state)
 {
-	enum { N = 3000, WINDOW = 64, MAXEV = 1 << 16 };
-	static struct { int64_t at; uint64_t req; } ev[MAXEV];
-	static uint8_t acked[N + 1];
-	struct sc_resend r;
-	uint64_t rng = 1234, next = 1, out[16], done = 0;
-	uint32_t nev = 0;
-	int64_t now = 0;
+	struct sim *s = calloc(1, sizeof(*s));
 
 	(void)state;
-	memset(acked, 0, sizeof(acked));
-	init(&r);
-	while (done < N) {
-		/* send new ones, then everything due */
-		while (next <= N && sc_resend_outstanding(&r) < WINDOW) {
-			assert_int_equal(sc_resend_sent(&r, next, now), 0);
-			out[0] = next++;
-			if (next > N)
-				sc_resend_input_done(&r);
-			if (below(&rng, 5) != 0 && nev < MAXEV)
-				ev[nev++] = (typeof(ev[0])){ now + 1000 +
-				    (int64_t)below(&rng, 2000), out[0] };
-		}
-		for (uint32_t n = 16; n == 16;) {
-			n = sc_resend_due(&r, now, out, 16);
-			for (uint32_t i = 0; i < n; i++) {
-				assert_true(out[i] >= 1 && out[i] < next);
-				assert_false(acked[out[i]]);
-				if (below(&rng, 5) != 0 && nev < MAXEV)
-					ev[nev++] = (typeof(ev[0])){ now +
-					    1000 + (int64_t)below(&rng, 2000),
-					    out[i] };
-			}
-		}
-		assert_true(sc_resend_next_deadline(&r) > now);
-		/* the next event: an ACK arriving, or a deadline */
-		int64_t t = sc_resend_next_deadline(&r);
-		uint32_t first = UINT32_MAX;
-
-		for (uint32_t i = 0; i < nev; i++)
-			if (ev[i].at < t) {
-				t = ev[i].at;
-				first = i;
-			}
-		assert_true(t != INT64_MAX);
-		now = t;
-		if (first == UINT32_MAX)
-			continue;
-		if (below(&rng, 5) != 0 &&
-		    sc_resend_acked(&r, ev[first].req, now, NULL)) {
-			acked[ev[first].req] = 1;
-			done++;
-		}
-		ev[first] = ev[--nev];
+	assert_non_null(s);
+	s->rng = 1234;
+	s->next = 1;
+	init(&s->r);
+	while (s->done < SIM_N) {
+		sim_sends(s);
+		sim_step(s);
 	}
-	assert_true(sc_resend_outstanding(&r) == 0);
-	assert_true(r.st.fast > 0 && r.st.timeouts > 0);
-	assert_true(now < 60 * 1000 * MS);
+	assert_true(sc_resend_outstanding(&s->r) == 0);
+	assert_true(s->r.st.fast > 0 && s->r.st.timeouts > 0);
+	assert_true(s->now < 60 * 1000 * MS);
 	print_message("  %u requests, 20%% loss each way: %llu resent "
 	    "(%llu fast, %llu timers, %llu probes) in %lld simulated ms\n",
-	    N, (unsigned long long)r.st.resent,
-	    (unsigned long long)r.st.fast, (unsigned long long)r.st.timeouts,
-	    (unsigned long long)r.st.probes, (long long)(now / MS));
-	sc_resend_free(&r);
+	    SIM_N, (unsigned long long)s->r.st.resent,
+	    (unsigned long long)s->r.st.fast,
+	    (unsigned long long)s->r.st.timeouts,
+	    (unsigned long long)s->r.st.probes, (long long)(s->now / MS));
+	sc_resend_free(&s->r);
+	free(s);
 }
 
 int
