@@ -25,7 +25,8 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 # the client: tools/client/*.c; all but main.c also link into the tests
-CLIENT_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out tools/client/main.c,$(wildcard tools/client/*.c)))
+CLIENT_SRC = $(filter-out tools/client/main.c,$(wildcard tools/client/*.c))
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 FUZZ     = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS  = $(FUZZ:%=$(BUILD)/fuzz/replay_%)
@@ -59,7 +60,7 @@ $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
-$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast.a
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -71,8 +72,8 @@ tests: $(TESTS) $(REPLAYS)
 fuzz: deps
 	@mkdir -p build-fuzz fuzz-out
 	for t in $(FUZZ); do \
-	    clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
-	        -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) $(LIBS) || exit 1; \
+	    clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
+	        -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) $(CLIENT_SRC) $(LIBS) || exit 1; \
 	done
 	for t in $(FUZZ); do \
 	    mkdir -p fuzz-out/$$t; \
