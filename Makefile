@@ -48,6 +48,11 @@ $(BUILD)/libseqcast-client.a: $(CLIENT_OBJ)
 $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# --version: main.o is rebuilt when the version string changes
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD) && echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
+$(BUILD)/tools/client/main.o: $(BUILD)/version.stamp
+
 $(BUILD)/seqcast: $(BUILD)/tools/client/main.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -113,5 +118,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz
+.PHONY: all tests deps check unit demo bench install clean fuzz FORCE
 .SECONDARY:
