@@ -9,12 +9,14 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
+VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
 PKGS     = libtpl inih libsodium
 # CFLAGS is the user's (optimisation, sanitizers); what the build needs
 # is in SC_CFLAGS, so `make CFLAGS=...` cannot drop the include path.
 CFLAGS  ?= -O2 -g
 SC_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR)
+           -Wmissing-prototypes -Iinclude -Itools $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR) \
+           -DSC_VERSION_STRING='"$(VERSION_STRING)"'
 # Debian's libev-dev ships no pkg-config file: fall back to -lev.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
@@ -22,11 +24,14 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+# the client: tools/client/*.c; all but main.c also link into the tests
+CLIENT_SRC = $(filter-out tools/client/main.c,$(wildcard tools/client/*.c))
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 FUZZ     = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS  = $(FUZZ:%=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
-HDRS     = $(wildcard include/seqcast/*.h daemon/*.h tests/sim/*.h)
+HDRS     = $(wildcard include/seqcast/*.h daemon/*.h tools/client/*.h tests/sim/*.h)
 
 SIM_SRC  = $(wildcard tests/sim/*.c)
 MUT_OBJ  = $(CORE_SRC:%.c=$(BUILD)/mut/%.o)
@@ -42,10 +47,18 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libseqcast.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libseqcast-client.a: $(CLIENT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/seqcast: $(BUILD)/tools/seqcast.o $(BUILD)/libseqcast.a
+# --version: main.o is rebuilt when the version string changes
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD) && echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
+$(BUILD)/tools/client/main.o: $(BUILD)/version.stamp
+
+$(BUILD)/seqcast: $(BUILD)/tools/client/main.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
@@ -69,10 +82,10 @@ $(BUILD)/mut/libseqcast.a: $(MUT_OBJ)
 $(BUILD)/sim-mut: $(SIM_SRC:%.c=$(BUILD)/mut/%.o) $(BUILD)/mut/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
-$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast.a
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -88,8 +101,8 @@ sim: $(BUILD)/sim
 fuzz: deps
 	@mkdir -p build-fuzz fuzz-out
 	for t in $(FUZZ); do \
-	    clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
-	        -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) $(LIBS) || exit 1; \
+	    clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
+	        -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) $(CLIENT_SRC) $(LIBS) || exit 1; \
 	done
 	for t in $(FUZZ); do \
 	    mkdir -p fuzz-out/$$t; \
@@ -129,5 +142,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz sim
+.PHONY: all tests deps check unit demo bench install clean fuzz sim FORCE
 .SECONDARY:

@@ -84,11 +84,10 @@ gap_remove_at(struct sc_gaps *g, uint32_t i)
 static int64_t
 gap_interval(const struct sc_gaps *g)
 {
-	int64_t t;
+	int64_t t = sc_rtt_rto(&g->repair);
 
-	if (g->srtt == 0)
+	if (t == 0)
 		return g->conf.retry_us > 0 ? g->conf.retry_us : 1000;
-	t = g->srtt + 4 * g->rttvar;
 	if (t < g->conf.retry_min_us)
 		t = g->conf.retry_min_us;
 	if (g->conf.backoff_max_us > 0 && t > g->conf.backoff_max_us)
@@ -141,22 +140,10 @@ gap_open(struct sc_gaps *g, uint64_t first, uint64_t last, int64_t now,
 static void
 gap_sample(struct sc_gaps *g, struct sc_gap_range *r, int64_t now)
 {
-	int64_t rtt, d;
-
 	if (r->tries != 1 || r->sampled || now < r->asked)
 		return;
 	r->sampled = 1;
-	rtt = now - r->asked;
-	if (rtt == 0)
-		rtt = 1;
-	if (g->srtt == 0) {
-		g->srtt = rtt;
-		g->rttvar = rtt / 2;
-	} else {
-		d = g->srtt > rtt ? g->srtt - rtt : rtt - g->srtt;
-		g->rttvar = (3 * g->rttvar + d) / 4;
-		g->srtt = (7 * g->srtt + rtt) / 8;
-	}
+	sc_rtt_sample(&g->repair, now - r->asked);
 	g->rtt_samples++;
 }
 

@@ -1,6 +1,6 @@
 /*
  * pending.c - pending requests: slot pool, (client, req) index, and a
- * binary min-heap of re-forward deadlines.
+ * min-heap of re-forward deadlines (heap.h, tracked by slot).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +12,16 @@ sc_pending_init(struct sc_pending *p, uint32_t cap)
 {
 	memset(p, 0, sizeof(*p));
 	p->e = sc_big_alloc((size_t)cap * sizeof(*p->e));
-	p->heap = calloc(cap, sizeof(*p->heap));
 	/* Room for every pending entry and one re-forward each. */
 	p->fifo_cap = 2 * cap;
 	p->fifo = malloc((size_t)p->fifo_cap * sizeof(*p->fifo));
-	if (p->e == NULL || p->heap == NULL || p->fifo == NULL ||
+	if (p->e == NULL || p->fifo == NULL ||
+	    sc_heap_init_tracked(&p->heap, cap) == -1 ||
 	    sc_table_init(&p->index, cap) == -1) {
 		free(p->e);
-		free(p->heap);
+		sc_heap_free(&p->heap);
 		free(p->fifo);
 		p->e = NULL;
-		p->heap = NULL;
 		p->fifo = NULL;
 		return -1;
 	}
@@ -39,11 +38,10 @@ sc_pending_free(struct sc_pending *p)
 	for (uint32_t i = 0; p->e != NULL && i < p->cap; i++)
 		free(p->e[i].value);
 	free(p->e);
-	free(p->heap);
+	sc_heap_free(&p->heap);
 	free(p->fifo);
 	sc_table_free(&p->index);
 	p->e = NULL;
-	p->heap = NULL;
 	p->fifo = NULL;
 }
 
@@ -57,70 +55,6 @@ static uint32_t
 slot_of(const struct sc_pending *p, const struct sc_pend *e)
 {
 	return (uint32_t)(e - p->e);
-}
-
-static void
-heap_set(struct sc_pending *p, uint32_t pos, uint32_t slot)
-{
-	p->heap[pos] = slot;
-	p->e[slot].heap_pos = pos;
-}
-
-static int
-heap_less(const struct sc_pending *p, uint32_t a, uint32_t b)
-{
-	return p->e[p->heap[a]].due < p->e[p->heap[b]].due;
-}
-
-static void
-heap_swap(struct sc_pending *p, uint32_t a, uint32_t b)
-{
-	uint32_t sa = p->heap[a], sb = p->heap[b];
-
-	heap_set(p, a, sb);
-	heap_set(p, b, sa);
-}
-
-static void
-heap_up(struct sc_pending *p, uint32_t i)
-{
-	while (i > 0 && heap_less(p, i, (i - 1) / 2)) {
-		heap_swap(p, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void
-heap_down(struct sc_pending *p, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < p->heap_len && heap_less(p, l, m))
-			m = l;
-		if (r < p->heap_len && heap_less(p, r, m))
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(p, i, m);
-		i = m;
-	}
-}
-
-static void
-heap_remove(struct sc_pending *p, struct sc_pend *e)
-{
-	uint32_t pos = e->heap_pos;
-
-	if (pos == SC_NO_HEAP)
-		return;
-	e->heap_pos = SC_NO_HEAP;
-	p->heap_len--;
-	if (pos == p->heap_len)
-		return;
-	heap_set(p, pos, p->heap[p->heap_len]);
-	heap_down(p, pos);
-	heap_up(p, pos);
 }
 
 struct sc_pend *
@@ -159,7 +93,6 @@ sc_pending_add(struct sc_pending *p, uint64_t client, uint64_t req,
 	e->id = 0;
 	e->due = 0;
 	e->tries = 0;
-	e->heap_pos = SC_NO_HEAP;
 	e->len = len;
 	e->used = 1;
 	e->state = value != NULL ? SC_PEND_FORWARDED : SC_PEND_LOCAL;
@@ -179,7 +112,7 @@ sc_pending_remove(struct sc_pending *p, struct sc_pend *e)
 
 	if (!e->used)
 		return;
-	heap_remove(p, e);
+	sc_heap_remove(&p->heap, slot);
 	sc_table_del(&p->index, e->client, e->req);
 	if (*client_count(p, e->client) < UINT16_MAX)
 		(*client_count(p, e->client))--;
@@ -196,19 +129,13 @@ void
 sc_pending_schedule(struct sc_pending *p, struct sc_pend *e, int64_t due)
 {
 	e->due = due;
-	if (e->heap_pos == SC_NO_HEAP) {
-		heap_set(p, p->heap_len++, slot_of(p, e));
-		heap_up(p, e->heap_pos);
-	} else {
-		heap_down(p, e->heap_pos);
-		heap_up(p, e->heap_pos);
-	}
+	sc_heap_set(&p->heap, slot_of(p, e), due);
 }
 
 void
 sc_pending_stamped(struct sc_pending *p, struct sc_pend *e, uint64_t id)
 {
-	heap_remove(p, e);
+	sc_heap_remove(&p->heap, slot_of(p, e));
 	e->id = id;
 	if (e->state == SC_PEND_FORWARDED)
 		e->state = SC_PEND_STAMPED;
@@ -227,7 +154,9 @@ sc_pending_unstamp(struct sc_pending *p, struct sc_pend *e, int64_t due)
 struct sc_pend *
 sc_pending_first(const struct sc_pending *p)
 {
-	return p->heap_len ? &p->e[p->heap[0]] : NULL;
+	const struct sc_heap_item *top = sc_heap_top(&p->heap);
+
+	return top != NULL ? &p->e[top->value] : NULL;
 }
 
 void

@@ -50,7 +50,7 @@ test_add_get_remove(void **state)
 	assert_int_equal(e->value[0], 1);
 	assert_int_equal(e->value[4], 5);
 	assert_memory_equal(&e->addr, &a1, sizeof a1);
-	assert_int_equal(e->heap_pos, SC_NO_HEAP);
+	assert_false(sc_heap_contains(&p.heap, (uint32_t)(e - p.e)));
 	assert_int_equal(p.count, 1);
 	f = sc_pending_add(&p, 1, 2, &a2, NULL, 0);   /* no copy wanted */
 	assert_non_null(f);
@@ -150,7 +150,7 @@ test_stamped(void **state)
 	assert_int_equal(e[0]->state, SC_PEND_STAMPED);
 	assert_non_null(e[0]->value);
 	assert_int_equal(e[0]->value[99], 0x5a);
-	assert_int_equal(e[0]->heap_pos, SC_NO_HEAP);
+	assert_false(sc_heap_contains(&p.heap, (uint32_t)(e[0] - p.e)));
 	assert_ptr_equal(sc_pending_first(&p), e[1]);
 	assert_ptr_equal(sc_pending_get(&p, 1, 0), e[0]);
 	assert_int_equal(p.count, 3);
@@ -303,7 +303,7 @@ test_heap_random(void **state)
 					if (ref[j].due < lowest)
 						lowest = ref[j].due;
 				}
-			assert_int_equal(p.heap_len, nsched);
+			assert_int_equal(p.heap.len, nsched);
 			if (nsched == 0) {
 				assert_null(f);
 			} else {
@@ -417,7 +417,7 @@ test_init_failure(void **state)
 	memset(&p, 0, sizeof p);
 	assert_int_equal(sc_pending_init(&p, 0), -1);
 	assert_null(p.e);
-	assert_null(p.heap);
+	assert_null(p.heap.item);
 	assert_null(p.index.slots);
 }
 

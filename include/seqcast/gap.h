@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#include "seqcast/rtt.h"
+
 struct sc_gap_range {
 	uint64_t first, last;  /* inclusive */
 	int64_t due;           /* when to (re)ask, microseconds */
@@ -51,7 +53,12 @@ struct sc_gaps {
 	uint64_t opened;        /* gaps seen */
 	uint64_t suppressed;    /* ranges filled before their first NACK */
 	uint64_t given_up;      /* ids dropped because the store had lost them */
-	int64_t srtt, rttvar;   /* NACK-to-repair time, smoothed (0: none) */
+	/* NACK-to-repair time, smoothed (rtt.h). srtt and rttvar name the
+	 * same two numbers for readers that predate rtt.h (stats). */
+	union {
+		struct sc_rtt repair;
+		struct { int64_t srtt, rttvar; };
+	};
 	int64_t hurried;        /* NACK time whose answer last hurried others */
 	uint64_t hurries;       /* ranges asked again early (answer lost) */
 	uint64_t rtt_samples;

@@ -14,9 +14,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "seqcast/heap.h"
 #include "seqcast/table.h"
 
-#define SC_NO_HEAP UINT32_MAX
 #define SC_PENDING_FILTER 4096
 
 /* Where a request stands at this server. */
@@ -41,7 +41,6 @@ struct sc_pend {
 	uint32_t tries;           /* forwards sent */
 	uint64_t fwd_dgram;       /* FWD datagram of its latest forward */
 	uint32_t gen;             /* slot generation: grows on each remove */
-	uint32_t heap_pos;        /* in the retry heap, or SC_NO_HEAP */
 	uint32_t len;
 	uint8_t *value;           /* copy to forward (NULL when LOCAL) */
 	uint32_t next_free;
@@ -61,8 +60,7 @@ struct sc_pending {
 	uint32_t count;
 	uint32_t free_head;
 	struct sc_table index;    /* (client, req) -> slot */
-	uint32_t *heap;           /* slots ordered by due */
-	uint32_t heap_len;
+	struct sc_heap heap;      /* slots by due (tracked) */
 	uint32_t peak;
 	/* Entries per hashed client id: every server looks up every entry
 	 * it applies, and most belong to clients of other servers; a zero
