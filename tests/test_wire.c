@@ -68,7 +68,7 @@ static uint8_t dgram[SC_RECV_MAX + 64];
 static uint8_t dgram2[SC_RECV_MAX + 64];
 
 /* Body shapes, as the test knows them (independently of wire.c). */
-enum { K_REQ, K_ENTRY, K_ACK, K_PAIR, K_RANGE, K_TEXT };
+enum { K_REQ, K_ENTRY, K_ACK, K_QUAD, K_RANGE, K_VIEW, K_TEXT };
 
 static int
 kind(int type)
@@ -80,21 +80,31 @@ kind(int type)
 		return K_ENTRY;
 	case SC_ACK: case SC_STAMPED:
 		return K_ACK;
-	case SC_NACK: case SC_GONE:
+	case SC_NACK: case SC_GONE: case SC_CONFIG:
 		return K_RANGE;
+	case SC_HEARTBEAT: case SC_RECOVERY_REPLY:
+		return K_VIEW;
 	case SC_STATS_REPLY:
 		return K_TEXT;
 	default:
-		return K_PAIR;
+		return K_QUAD;
 	}
 }
 
 static const char *
 kind_fmt(int k)
 {
-	static const char *f[] = { "A(UUB)", "UA(UUUB)", "A(UUUi)", "UU",
-	    "UA(UU)", "s" };
+	static const char *f[] = { "UA(UUB)", "UUUA(UUUB)", "UA(UUUi)",
+	    "UUUU", "UA(UU)", "UUUUUA(UU)", "UUs" };
 	return f[k];
+}
+
+/* Scalars before the array (or the text). */
+static int
+nhead(int k)
+{
+	static const int n[] = { 1, 3, 1, 4, 1, 5, 2 };
+	return n[k];
 }
 
 static int
@@ -102,13 +112,20 @@ has_items(int type)
 {
 	int k = kind(type);
 
-	return k == K_REQ || k == K_ENTRY || k == K_ACK || k == K_RANGE;
+	return k != K_QUAD && k != K_TEXT;
 }
 
 static int
 has_value(int type)
 {
 	return kind(type) == K_REQ || kind(type) == K_ENTRY;
+}
+
+static uint64_t *
+head_field(struct sc_msg *m, int i)
+{
+	uint64_t *f[] = { &m->a, &m->b, &m->c, &m->d, &m->e };
+	return f[i];
 }
 
 static int
@@ -136,12 +153,13 @@ random_msg(struct tmsg *t, int type, uint32_t nitems, uint32_t maxval)
 	t->m.h.flags = rnd_below(3) == 0 ? (uint16_t)rnd() : 0;
 	t->m.h.cluster = CLUSTER;
 	t->m.h.sender = rnd_below(2) ? SC_SENDER_CLIENT : rnd_below(64);
-	t->m.h.epoch = (uint32_t)rnd();
+	t->m.h.view = (uint32_t)rnd();
+	t->m.h.config = (uint32_t)rnd();
 	t->m.items = t->items;
-	if (k == K_ENTRY || k == K_RANGE || k == K_PAIR)
-		t->m.a = rnd();
-	if (k == K_PAIR)
-		t->m.b = rnd();
+	for (i = 0; i < (uint32_t)nhead(k); i++)
+		*head_field(&t->m, (int)i) = rnd();
+	if (k == K_ENTRY)
+		t->m.c = (uint32_t)t->m.c;   /* the entries' view: 32 bits */
 	if (k == K_TEXT) {
 		j = rnd_below(maxval + 1);
 		for (i = 0; i < j; i++)
@@ -158,8 +176,10 @@ random_msg(struct tmsg *t, int type, uint32_t nitems, uint32_t maxval)
 		switch (k) {
 		case K_REQ:
 		case K_ENTRY:
-			if (k == K_ENTRY)
+			if (k == K_ENTRY) {
 				it->id = rnd();
+				it->view = (uint32_t)t->m.c;
+			}
 			it->client = rnd();
 			it->req = rnd();
 			it->len = rnd_below(maxval + 1);
@@ -180,6 +200,7 @@ random_msg(struct tmsg *t, int type, uint32_t nitems, uint32_t maxval)
 			it->status = (int32_t)rnd();
 			break;
 		case K_RANGE:
+		case K_VIEW:
 			it->first = rnd();
 			it->last = rnd();
 			break;
@@ -197,9 +218,10 @@ msg_diff(const struct sc_msg *x, const struct sc_msg *y)
 
 	if (x->h.type != y->h.type || x->h.flags != y->h.flags ||
 	    x->h.cluster != y->h.cluster || x->h.sender != y->h.sender ||
-	    x->h.epoch != y->h.epoch)
+	    x->h.view != y->h.view || x->h.config != y->h.config)
 		return 1;
-	if (x->a != y->a || x->b != y->b)
+	if (x->a != y->a || x->b != y->b || x->c != y->c || x->d != y->d ||
+	    x->e != y->e)
 		return 2;
 	if (kind(x->h.type) == K_TEXT) {
 		if (strcmp(x->text != NULL ? x->text : "",
@@ -217,7 +239,7 @@ msg_diff(const struct sc_msg *x, const struct sc_msg *y)
 		if (a->id != b->id || a->client != b->client ||
 		    a->req != b->req || a->first != b->first ||
 		    a->last != b->last || a->status != b->status ||
-		    a->len != b->len)
+		    a->len != b->len || a->view != b->view)
 			return 5;
 		if (a->len > 0 && memcmp(a->value, b->value, a->len) != 0)
 			return 6;
@@ -299,8 +321,9 @@ ref_header(uint8_t *p, const struct sc_header *h, uint32_t body_len)
 	p[7] = (uint8_t)h->flags;
 	put_be32(p + 8, h->cluster);
 	put_be32(p + 12, h->sender);
-	put_be32(p + 16, h->epoch);
-	put_be32(p + 20, body_len);
+	put_be32(p + 16, h->view);
+	put_be32(p + 20, h->config);
+	put_be32(p + 24, body_len);
 }
 
 /* The image tpl would write for m, in either byte order. */
@@ -320,10 +343,8 @@ ref_image(const struct sc_msg *m, int big, uint8_t *out)
 	iw_raw(&w, &flags, 1);
 	iw_u32(&w, 0);
 	iw_raw(&w, fmt, strlen(fmt) + 1);
-	if (k == K_ENTRY || k == K_RANGE || k == K_PAIR)
-		iw_u64(&w, m->a);
-	if (k == K_PAIR)
-		iw_u64(&w, m->b);
+	for (i = 0; i < (uint32_t)nhead(k); i++)
+		iw_u64(&w, *head_field((struct sc_msg *)m, (int)i));
 	if (k == K_TEXT) {
 		t = m->text != NULL ? m->text : "";
 		iw_u32(&w, (uint32_t)strlen(t) + 1);
@@ -354,6 +375,7 @@ ref_image(const struct sc_msg *m, int big, uint8_t *out)
 			iw_u32(&w, (uint32_t)it->status);
 			break;
 		case K_RANGE:
+		case K_VIEW:
 			iw_u64(&w, it->first);
 			iw_u64(&w, it->last);
 			break;
@@ -474,7 +496,8 @@ test_names(void **state)
 {
 	static const char *types[] = { "?", "add", "fwd", "data", "retx",
 	    "ack", "stamped", "heartbeat", "nack", "report", "gone",
-	    "log_req", "log_reply", "stats_req", "stats_reply", "?" };
+	    "log_req", "log_reply", "stats_req", "stats_reply", "view_change",
+	    "do_view", "recovery", "recovery_reply", "config", "cookie", "?" };
 	static const char *rej[] = { "none", "short", "magic", "version",
 	    "type", "cluster", "length", "layout", "tpl", "value", "?" };
 	int i;
@@ -518,8 +541,11 @@ test_roundtrip_fields(void **state)
 	m.h.flags = 0x8001;
 	m.h.cluster = CLUSTER;
 	m.h.sender = 7;
-	m.h.epoch = 0xdeadbeef;
+	m.h.view = 0xdeadbeef;
+	m.h.config = 0xfeedface;
 	m.a = UINT64_MAX;
+	m.b = 5;
+	m.c = 77;
 	m.items = it;
 	m.count = 3;
 	it[0] = (struct sc_item){ .id = 1, .client = 2, .req = 3,
@@ -535,8 +561,12 @@ test_roundtrip_fields(void **state)
 	assert_int_equal(out.h.type, SC_DATA);
 	assert_int_equal(out.h.flags, 0x8001);
 	assert_int_equal(out.h.sender, 7);
-	assert_int_equal(out.h.epoch, 0xdeadbeef);
-	assert_true(out.a == UINT64_MAX);
+	assert_int_equal(out.h.view, 0xdeadbeef);
+	assert_int_equal(out.h.config, 0xfeedface);
+	assert_true(out.a == UINT64_MAX && out.b == 5 && out.c == 77);
+	/* every entry carries the message's view */
+	assert_int_equal(out.items[0].view, 77);
+	assert_int_equal(out.items[2].view, 77);
 	assert_int_equal(out.count, 3);
 	assert_true(out.items[1].id == UINT64_MAX);
 	assert_true(out.items[1].req == 1ull << 63);
@@ -560,16 +590,19 @@ test_roundtrip_fields(void **state)
 	assert_int_equal(out.items[0].status, -2);
 	assert_true(out.items[0].id == 6 && out.items[0].req == 5);
 
-	/* UU messages carry a and b */
+	/* UUUU messages carry a, b, c and d */
 	memset(&m, 0, sizeof(m));
-	m.h.type = SC_HEARTBEAT;
+	m.h.type = SC_REPORT;
 	m.h.cluster = CLUSTER;
 	m.a = 11;
 	m.b = 22;
+	m.c = 33;
+	m.d = 44;
 	n = sc_encode(&m, dgram, sizeof(dgram));
-	assert_int_equal(n, SC_HEADER_LEN + 8 + 3 + 16);
+	assert_int_equal(n, SC_HEADER_LEN + 8 + 5 + 32);
 	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
-	assert_true(out.a == 11 && out.b == 22 && out.count == 0);
+	assert_true(out.a == 11 && out.b == 22 && out.c == 33 &&
+	    out.d == 44 && out.count == 0);
 }
 
 static void
@@ -640,11 +673,13 @@ test_text(void **state)
 	assert_int_equal(n, (long)sc_encoded_size(SC_STATS_REPLY, NULL, 0));
 	assert_int_equal(decode_exact(*state, dgram, n, CLUSTER, &out), 0);
 	assert_string_equal(out.text, "");
-	/* the longest text fills SC_REPLY_MAX exactly */
+	/* the longest text: header, preamble, "UUs", two scalars, the
+	 * length word, the text */
 	memset(tm.text, 'x', SC_TEXT_MAX);
 	tm.text[SC_TEXT_MAX] = '\0';
 	tm.m.text = tm.text;
-	assert_int_equal(sc_msg_size(&tm.m), SC_REPLY_MAX);
+	assert_int_equal(sc_msg_size(&tm.m), SC_HEADER_LEN + 8 + 4 + 16 + 4 +
+	    SC_TEXT_MAX);
 	roundtrip(*state, &tm);
 	tm.text[SC_TEXT_MAX] = 'x';
 	tm.text[SC_TEXT_MAX + 1] = '\0';
@@ -797,14 +832,14 @@ test_header_rejects(void **state)
 
 	/* body_len one off either way */
 	memcpy(dgram2, dgram, n);
-	put_be32(dgram2 + 20, (uint32_t)(n - SC_HEADER_LEN + 1));
+	put_be32(dgram2 + 24, (uint32_t)(n - SC_HEADER_LEN + 1));
 	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
 	    SC_REJ_LENGTH);
 	assert_int_equal(sc_decode_header(dgram2, n, &h), SC_REJ_LENGTH);
-	put_be32(dgram2 + 20, (uint32_t)(n - SC_HEADER_LEN - 1));
+	put_be32(dgram2 + 24, (uint32_t)(n - SC_HEADER_LEN - 1));
 	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
 	    SC_REJ_LENGTH);
-	put_be32(dgram2 + 20, 0xffffffffu);
+	put_be32(dgram2 + 24, 0xffffffffu);
 	assert_int_equal(decode_exact(*state, dgram2, n, CLUSTER, &out),
 	    SC_REJ_LENGTH);
 
@@ -814,7 +849,7 @@ test_header_rejects(void **state)
 	assert_int_equal(decode_exact(*state, dgram2, n + 1, CLUSTER, &out),
 	    SC_REJ_LENGTH);
 	/* ... and with body_len fixed, the image has a stray byte */
-	put_be32(dgram2 + 20, (uint32_t)(n + 1 - SC_HEADER_LEN));
+	put_be32(dgram2 + 24, (uint32_t)(n + 1 - SC_HEADER_LEN));
 	assert_int_equal(decode_exact(*state, dgram2, n + 1, CLUSTER, &out),
 	    SC_REJ_LAYOUT);
 	/* ... and with the image size fixed too: trailing bytes */
@@ -826,7 +861,7 @@ test_header_rejects(void **state)
 	/* larger than any receive buffer, though self-consistent */
 	memset(dgram2, 0, sizeof(dgram2));
 	memcpy(dgram2, dgram, SC_HEADER_LEN);
-	put_be32(dgram2 + 20, SC_RECV_MAX + 1 - SC_HEADER_LEN);
+	put_be32(dgram2 + 24, SC_RECV_MAX + 1 - SC_HEADER_LEN);
 	assert_int_equal(decode_exact(*state, dgram2, SC_RECV_MAX + 1,
 	    CLUSTER, &out), SC_REJ_LENGTH);
 }
@@ -853,7 +888,7 @@ test_truncated(void **state)
 			if (len < SC_HEADER_LEN)
 				continue;
 			memcpy(dgram2, dgram, len);
-			put_be32(dgram2 + 20, (uint32_t)(len - SC_HEADER_LEN));
+			put_be32(dgram2 + 24, (uint32_t)(len - SC_HEADER_LEN));
 			rc = decode_exact(*state, dgram2, len, CLUSTER, &out);
 			assert_int_equal(rc, SC_REJ_LAYOUT);
 		}
@@ -990,8 +1025,7 @@ test_huge_counts(void **state)
 				n = ref_image(&tm.m, big, img);
 				w = (struct iw){ img, n, big };
 				w.n = 8 + strlen(kind_fmt(kind(type))) + 1 +
-				    (kind(type) == K_ENTRY ||
-				    kind(type) == K_RANGE ? 8 : 0);
+				    8 * (size_t)nhead(kind(type));
 				iw_u32(&w, counts[i]);
 				assert_int_equal(decode_img(*state, type, img,
 				    n, &out), SC_REJ_LAYOUT);
@@ -1069,7 +1103,7 @@ test_bin_lengths(void **state)
 			/* a length past the end, by any amount */
 			for (i = 0; i <= sizeof(lens) / sizeof(lens[0]); i++) {
 				img_begin(&w, img, fmt, (uint8_t)big);
-				if (entry)
+				for (int h = 0; h < nhead(kind(type)); h++)
 					iw_u64(&w, 1);
 				iw_u32(&w, 1);
 				if (entry)
@@ -1084,7 +1118,7 @@ test_bin_lengths(void **state)
 			}
 			/* well-formed, but the value is too long */
 			img_begin(&w, img, fmt, (uint8_t)big);
-			if (entry)
+			for (int h = 0; h < nhead(kind(type)); h++)
 				iw_u64(&w, 1);
 			iw_u32(&w, 2);
 			for (i = 0; i < 2; i++) {
@@ -1102,7 +1136,7 @@ test_bin_lengths(void **state)
 			    &out), SC_REJ_VALUE);
 			/* the same, one byte shorter, is fine */
 			img_begin(&w, img, fmt, (uint8_t)big);
-			if (entry)
+			for (int h = 0; h < nhead(kind(type)); h++)
 				iw_u64(&w, 1);
 			iw_u32(&w, 1);
 			if (entry)
@@ -1131,32 +1165,42 @@ test_text_rejects(void **state)
 	size_t n;
 
 	/* a NUL inside the text */
-	img_begin(&w, img, "s", 2);
+	img_begin(&w, img, "UUs", 2);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 6);
 	iw_raw(&w, "ab\0de", 5);
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
 	    &out), SC_REJ_LAYOUT);
 	/* tpl < 1.3 string length (no null-strings flag): libtpl 1.6.1
 	 * would cut the last byte off, so it is refused */
-	img_begin(&w, img, "s", 0);
+	img_begin(&w, img, "UUs", 0);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 5);
 	iw_raw(&w, "hello", 5);
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
 	    &out), SC_REJ_LAYOUT);
 	/* a NULL string decodes as "" */
-	img_begin(&w, img, "s", 2);
+	img_begin(&w, img, "UUs", 2);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 0);
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
 	    &out), SC_REJ_NONE);
 	assert_string_equal(out.text, "");
 	/* length word past the end */
-	img_begin(&w, img, "s", 2);
+	img_begin(&w, img, "UUs", 2);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 0xffffffff);
 	iw_raw(&w, "ab", 2);
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
 	    &out), SC_REJ_LAYOUT);
 	/* too long, though well-formed */
-	img_begin(&w, img, "s", 2);
+	img_begin(&w, img, "UUs", 2);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, SC_TEXT_MAX + 2);
 	memset(img + w.n, 'a', SC_TEXT_MAX + 1);
 	w.n += SC_TEXT_MAX + 1;
@@ -1164,7 +1208,9 @@ test_text_rejects(void **state)
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, n, &out),
 	    SC_REJ_LAYOUT);
 	/* big-endian string */
-	img_begin(&w, img, "s", 3);
+	img_begin(&w, img, "UUs", 3);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 4);
 	iw_raw(&w, "abc", 3);
 	assert_int_equal(decode_img(*state, SC_STATS_REPLY, img, img_end(&w),
@@ -1271,7 +1317,7 @@ test_mutations(void **state)
 			mutate(dgram, &len, sizeof(dgram));
 		/* mostly let it past the header checks */
 		if (len >= SC_HEADER_LEN && rnd_below(4) != 0)
-			put_be32(dgram + 20, (uint32_t)(len - SC_HEADER_LEN));
+			put_be32(dgram + 24, (uint32_t)(len - SC_HEADER_LEN));
 		if (len >= SC_HEADER_LEN + 8 && rnd_below(2) == 0) {
 			struct iw w = { dgram + SC_HEADER_LEN, 4,
 			    dgram[SC_HEADER_LEN + 3] & 1 };
@@ -1462,7 +1508,9 @@ write_corpus(const char *dir)
 	if (write_file(dir, "crash-tpl-negative-count", dgram, n) != 0)
 		return -1;
 	/* tpl < 1.3 string: libtpl 1.6.1 would drop its last byte */
-	img_begin(&w, img, "s", 0);
+	img_begin(&w, img, "UUs", 0);
+	iw_u64(&w, 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 5);
 	iw_raw(&w, "hello", 5);
 	n = wrap(SC_STATS_REPLY, img, img_end(&w), dgram);
