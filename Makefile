@@ -6,6 +6,9 @@
 # make bench      throughput / latency / memory figures
 # make install    PREFIX=/usr/local DESTDIR=
 
+# The version --version prints: git describe in a clone, else VERSION.
+VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
+
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -15,6 +18,7 @@ PKGS     = libtpl inih libsodium
 CFLAGS  ?= -O2 -g
 SC_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WERROR)
+SC_CFLAGS += -DSC_VERSION_STRING='"$(VERSION_STRING)"'
 # Debian's libev-dev ships no pkg-config file: fall back to -lev.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
@@ -33,6 +37,15 @@ all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The programs that print SC_VERSION_STRING are rebuilt when it changes
+# (a commit, a dirty tree): the stamp is rewritten only then.
+VERSIONED = $(BUILD)/daemon/seqcastd.o $(BUILD)/tools/seqcast-noise.o \
+	    $(BUILD)/tools/seqcast-rawbench.o
+$(VERSIONED): $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
 
 $(BUILD)/libseqcast.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -105,5 +118,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz
+.PHONY: all tests deps check unit demo bench install clean fuzz FORCE
 .SECONDARY:
