@@ -4,7 +4,10 @@
 #                 (plain, then AddressSanitizer + UBSan)
 # make demo       install missing packages, build, run a 3-server cluster
 # make bench      throughput / latency / memory figures
-# make install    PREFIX=/usr/local DESTDIR=
+# make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same, undone)
+
+# The version --version prints: git describe in a clone, else VERSION.
+VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -43,6 +46,15 @@ all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The programs that print SC_VERSION_STRING are rebuilt when it changes
+# (a commit, a dirty tree): the stamp is rewritten only then.
+VERSIONED = $(BUILD)/daemon/seqcastd.o $(BUILD)/tools/seqcast-noise.o \
+	    $(BUILD)/tools/seqcast-rawbench.o
+$(VERSIONED): $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
 
 $(BUILD)/libseqcast.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -117,6 +129,7 @@ deps:
 # Unit tests, then the end-to-end tests, then all of it again under
 # ASan+UBSan in build-san/. WERROR=-Werror keeps warnings fatal here.
 check: deps
+	$(MAKE) lint-man
 	$(MAKE) WERROR=-Werror all tests
 	tools/run-tests $(BUILD)
 	$(MAKE) BUILD=build-san WERROR=-Werror CC=clang \
@@ -132,15 +145,58 @@ demo: deps all
 bench: deps all
 	tools/bench
 
+# What make install puts under $(DESTDIR)$(PREFIX), and make uninstall
+# removes: the programs (seqcast-rawbench is a bench helper and stays in
+# build/), the man pages, the example cluster files and the Wireshark
+# dissector in share/seqcast, the systemd unit. Paths inside the pages and
+# the unit follow PREFIX.
+BINS     = seqcastd seqcast seqcast-noise
+MAN1     = docs/man/seqcast.1
+MAN5     = docs/man/seqcast.conf.5
+MAN8     = docs/man/seqcastd.8
+MANPAGES = $(MAN1) $(MAN5) $(MAN8)
+SHARED   = $(wildcard etc/*.conf) tools/seqcast.lua
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man
+DATADIR  = $(DESTDIR)$(PREFIX)/share/seqcast
+UNITDIR  = $(DESTDIR)$(PREFIX)/lib/systemd/system
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seqcast
-	install -m 755 $(BUILD)/seqcastd $(BUILD)/seqcast $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 etc/*.conf $(DESTDIR)$(PREFIX)/share/seqcast/
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' etc/seqcast@.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/seqcast@.service
+	install -d $(BINDIR) $(DATADIR) $(UNITDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8
+	install -m 755 $(BINS:%=$(BUILD)/%) $(BINDIR)/
+	install -m 644 $(SHARED) $(DATADIR)/
+	for m in $(MANPAGES); do \
+	    sed 's|/usr/local/|$(PREFIX)/|g' $$m >$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' etc/seqcast@.service >$(UNITDIR)/seqcast@.service
+
+uninstall:
+	rm -f $(BINS:%=$(BINDIR)/%) $(addprefix $(DATADIR)/,$(notdir $(SHARED))) \
+	    $(MANDIR)/man1/$(notdir $(MAN1)) $(MANDIR)/man5/$(notdir $(MAN5)) \
+	    $(MANDIR)/man8/$(notdir $(MAN8)) $(UNITDIR)/seqcast@.service
+	-rmdir $(DATADIR)
+	@# In a staging tree (DESTDIR) the folders are install's too; on the
+	@# system they are shared (bin, share/man/man1...) and stay.
+	@if [ -n "$(DESTDIR)" ]; then \
+	    for d in $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 $(MANDIR) \
+	        $(UNITDIR) $(DESTDIR)$(PREFIX)/lib/systemd \
+	        $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share $(BINDIR) \
+	        $(DESTDIR)$(PREFIX); do \
+	        rmdir $$d 2>/dev/null; \
+	    done; true; \
+	fi
+
+# mandoc -T lint on the pages: nothing at WARNING or above, and no STYLE
+# message except "referenced manual not found" (seqcast(1) and the others
+# are found only once installed, and mandoc looks only in the system's
+# manual database).
+lint-man:
+	mandoc -T lint -W warning $(MANPAGES)
+	@out=$$(mandoc -T lint -W style $(MANPAGES) 2>&1 | grep -v 'referenced manual not found'); \
+	    [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz sim FORCE
+.PHONY: all tests deps check unit demo bench install uninstall lint-man clean fuzz sim FORCE
 .SECONDARY:

@@ -452,6 +452,7 @@ usage(FILE *f)
 	    "  -s, --set KEY=VAL    override any other key (repeatable)\n"
 	    "  -v, --verbose        debug logging\n"
 	    "  -q, --quiet          warnings and errors only\n"
+	    "  -V, --version        print the version and exit\n"
 	    "Runs in the foreground, logs to stderr; SIGINT/SIGTERM stop it.\n");
 }
 
@@ -480,6 +481,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -488,7 +490,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->id = -1;
 	o->level = SC_LOG_INFO;
-	while ((ch = getopt_long(argc, argv, "c:i:ng:f:s:d:vqh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:i:ng:f:s:d:vqhV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = 1; break;
@@ -496,6 +498,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'v': o->level = SC_LOG_DEBUG; break;
 		case 'q': o->level = SC_LOG_WARN; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("seqcastd %s\n", SC_VERSION_STRING); exit(0);
 		case 'i':
 			errno = 0;
 			o->id = strtol(optarg, &end, 10);

@@ -6,6 +6,7 @@
  *   seqcast-noise --to ADDR:PORT [--count N] [--seconds S] [--seed X]
  *                 [--cluster N] [--kind random|truncated|mutated|all]
  *   seqcast-noise --to GROUP:PORT --replay K [--interface A.B.C.D]
+ *   seqcast-noise --version
  *
  * --replay records the next K datagrams sent to the group (a real
  * server's DATA, heartbeats: valid, and signed when the cluster has a key)
@@ -29,6 +30,10 @@
 #include "seqcast/config.h"
 #include "seqcast/net.h"
 #include "seqcast/wire.h"
+
+#ifndef SC_VERSION_STRING
+#define SC_VERSION_STRING "unknown" /* the Makefile passes the real one */
+#endif
 
 static uint64_t rng = 88172645463325252ULL;
 
@@ -150,6 +155,7 @@ main(int argc, char **argv)
 		{ "any-destination", no_argument, NULL, 'A' },
 		{ "replay", required_argument, NULL, 'R' },
 		{ "interface", required_argument, NULL, 'I' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sockaddr_in to;
@@ -172,6 +178,9 @@ main(int argc, char **argv)
 		case 'c': cluster = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'k': kind = optarg; break;
 		case 'A': any = 1; break;
+		case 'V':
+			printf("seqcast-noise %s\n", SC_VERSION_STRING);
+			return 0;
 		case 'R': replays = atol(optarg); break;
 		case 'I':
 			if (inet_pton(AF_INET, optarg, &ifaddr) != 1)
@@ -215,6 +224,7 @@ usage:
 	    "[--seconds S] [--seed X] [--cluster N] "
 	    "[--kind random|truncated|mutated|all] [--any-destination]\n"
 	    "       seqcast-noise --to GROUP:PORT --replay K "
-	    "[--interface A.B.C.D] [--seconds S]\n");
+	    "[--interface A.B.C.D] [--seconds S]\n"
+	    "       seqcast-noise --version\n");
 	return 2;
 }

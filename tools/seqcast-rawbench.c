@@ -5,6 +5,7 @@
  *   seqcast-rawbench --group 239.255.X.Y:PORT --interface 127.0.0.1
  *                    [--receivers R] [--seconds S] [--size BYTES]
  *                    [--batch N] [--any-destination]
+ *   seqcast-rawbench --version
  *
  * Forks R receiver processes; each joins the group on the interface the
  * way seqcastd's group socket does (SO_REUSEADDR, bound to the group
@@ -45,6 +46,10 @@
 
 #include "seqcast/config.h"
 #include "seqcast/net.h"
+
+#ifndef SC_VERSION_STRING
+#define SC_VERSION_STRING "unknown" /* the Makefile passes the real one */
+#endif
 
 #define RECV_MAX     32
 #define BATCH_MAX    1024
@@ -90,6 +95,7 @@ usage(FILE *f)
 	    "           [--receivers R (3)] [--seconds S (3, at most 60)]\n"
 	    "           [--size BYTES (1472)] [--batch N (64)] "
 	    "[--any-destination]\n"
+	    "       seqcast-rawbench --version\n"
 	    "A bare sendmmsg sender and R recvmmsg receivers on one multicast "
 	    "group:\nprints the datagrams/s sent and received by each "
 	    "receiver.\n", f);
@@ -193,6 +199,7 @@ parse_args(int argc, char **argv, struct rb_opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "any-destination", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch, have = 0;
@@ -205,6 +212,10 @@ parse_args(int argc, char **argv, struct rb_opts *o)
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			usage(stdout);
+			exit(0);
+		}
+		if (ch == 'V') {
+			printf("seqcast-rawbench %s\n", SC_VERSION_STRING);
 			exit(0);
 		}
 		if (set_opt(o, ch, optarg, &have) == -1)
