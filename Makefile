@@ -4,6 +4,7 @@
 #                 (plain, then AddressSanitizer + UBSan)
 # make demo       install missing packages, build, run a 3-server cluster
 # make bench      throughput / latency / memory figures
+# make bench-peers  seqcast side by side with NRL's NORM (libnorm-dev)
 # make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -48,6 +49,13 @@ $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 
 $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# norm-peer: NORM (libnorm) sender / receiver for bench-peers; not in `all`,
+# so that the daemon builds without libnorm.
+$(BUILD)/norm-peer: tools/norm-peer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags norm 2>/dev/null) \
+	    -o $@ $< $(shell pkg-config --libs norm 2>/dev/null || echo -lnorm)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
@@ -95,6 +103,9 @@ demo: deps all
 bench: deps all
 	tools/bench
 
+bench-peers: deps all $(BUILD)/norm-peer
+	tools/bench-peers
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seqcast
 	install -m 755 $(BUILD)/seqcastd $(BUILD)/seqcast $(DESTDIR)$(PREFIX)/bin/
@@ -105,5 +116,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install clean fuzz
+.PHONY: all tests deps check unit demo bench bench-peers install clean fuzz
 .SECONDARY:
