@@ -17,9 +17,11 @@
  * receiver holds everything.
  *
  * Network safety: the group must be in 239.255.0.0/16; TTL 1; interface
- * "lo" unless told; every run ends by --timeout (default 60 s).
+ * "lo", always (nothing leaves the machine, or the namespace it runs in);
+ * every run ends by --timeout (default 60 s).
  *
- * Output: one line each, "send: ..." or "recv: ...", key=value fields.
+ * Output: the sender one line "send: ...", a receiver "ready" once it
+ * listens and one line "recv: ..." when it ends; key=value fields.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -98,7 +100,7 @@ static void cpu_fields(char *buf, size_t len)
 }
 
 struct opts {
-	const char *group, *iface;
+	const char *group;
 	int port, receivers, id, segment, block, parity;
 	uint64_t count;
 	double rate_mbps, loss, timeout;
@@ -112,7 +114,7 @@ static void usage(FILE *f)
 "usage: norm-peer send --group 239.255.X.Y --port P --count N [options]\n"
 "       norm-peer recv --group 239.255.X.Y --port P --count N --id K [--loss PCT]\n"
 "  (a receiver takes a stream or data objects, whichever comes)\n"
-"options: --iface NAME (lo)  --timeout S (60)  --receivers R (3; node ids 2..R+1)\n"
+"options: --timeout S (60)  --receivers R (3; node ids 2..R+1)\n"
 "  --rate MBPS (fixed transmit rate, Mbit/s; default 400)  --cc (congestion\n"
 "  control instead, rate bounds 1..--rate)  --segment B (1400)  --block K (64)\n"
 "  --parity P (0: repairs are retransmissions)  --buffer MIB (16)\n"
@@ -130,7 +132,7 @@ static NormSessionHandle open_session(NormInstanceHandle inst,
 		exit(1);
 	}
 	NormSetRxPortReuse(s, true, NULL, NULL, 0);
-	if (!NormSetMulticastInterface(s, o->iface) || !NormSetTTL(s, 1) ||
+	if (!NormSetMulticastInterface(s, "lo") || !NormSetTTL(s, 1) ||
 	    !NormSetMulticastLoopback(s, true)) {
 		fprintf(stderr, "norm-peer: interface/TTL/loopback refused\n");
 		exit(1);
@@ -470,7 +472,7 @@ static bool group_ok(const char *g)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .iface = "lo", .receivers = 3, .segment = 1400,
+	struct opts o = { .receivers = 3, .segment = 1400,
 	    .block = 64, .rate_mbps = 400, .timeout = 60, .buffer_mib = 16 };
 	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
 		usage(argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
@@ -501,10 +503,9 @@ int main(int argc, char **argv)
 		bool num = errno == 0 && *end == '\0' && end != v && d >= 0;
 		if (!strcmp(a, "--group"))
 			o.group = v;
-		else if (!strcmp(a, "--iface"))
-			o.iface = v;
 		else if (!num) {
-			fprintf(stderr, "norm-peer: %s: not a number: %s\n", a, v);
+			fprintf(stderr, "norm-peer: bad option or value: %s %s\n",
+			    a, v);
 			return 2;
 		} else if (!strcmp(a, "--port") && d >= 1 && d <= 65535)
 			o.port = (int)d;
