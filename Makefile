@@ -4,6 +4,7 @@
 #                 (plain, then AddressSanitizer + UBSan)
 # make demo       install missing packages, build, run a 3-server cluster
 # make bench      throughput / latency / memory figures
+# make bench-peers  seqcast side by side with NRL's NORM (libnorm-dev)
 # make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same, undone)
 
 # The version --version prints: git describe in a clone, else VERSION.
@@ -79,6 +80,13 @@ $(BUILD)/seqcast-noise: $(BUILD)/tools/seqcast-noise.o $(BUILD)/libseqcast.a
 $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# norm-peer: NORM (libnorm) sender / receiver for bench-peers; not in `all`,
+# so that the daemon builds without libnorm.
+$(BUILD)/norm-peer: tools/norm-peer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SC_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags norm 2>/dev/null) \
+	    -o $@ $< $(shell pkg-config --libs norm 2>/dev/null || echo -lnorm)
+
 # The simulator, and the same built with the rules that can be broken on
 # purpose (-DSC_MUTATIONS, a library of its own).
 $(BUILD)/sim: $(SIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libseqcast.a
@@ -145,6 +153,9 @@ demo: deps all
 bench: deps all
 	tools/bench
 
+bench-peers: deps all $(BUILD)/norm-peer
+	tools/bench-peers
+
 # What make install puts under $(DESTDIR)$(PREFIX), and make uninstall
 # removes: the programs (seqcast-rawbench is a bench helper and stays in
 # build/), the man pages, the example cluster files and the Wireshark
@@ -198,5 +209,5 @@ lint-man:
 clean:
 	rm -rf build build-san build-fuzz fuzz-out
 
-.PHONY: all tests deps check unit demo bench install uninstall lint-man clean fuzz sim FORCE
+.PHONY: all tests deps check unit demo bench bench-peers install uninstall lint-man clean fuzz sim FORCE
 .SECONDARY:
