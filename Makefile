@@ -67,8 +67,6 @@ $(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # --version: main.o is rebuilt when the version string changes
-$(BUILD)/version.stamp: FORCE
-	@mkdir -p $(BUILD) && echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
 $(BUILD)/tools/client/main.o: $(BUILD)/version.stamp
 
 $(BUILD)/seqcast: $(BUILD)/tools/client/main.o $(BUILD)/libseqcast-client.a $(BUILD)/libseqcast.a

@@ -475,7 +475,7 @@ sc_logfile_truncate(struct sc_logfile *f, uint64_t keep)
 /* ------------------------------------------------------------------ */
 /* The state file */
 
-#define STATE_MAGIC 0x53435331u /* "SCS1" */
+#define STATE_MAGIC 0x53435332u /* "SCS2" */
 
 void
 sc_state_encode(uint8_t b[SC_STATE_LEN], const struct sc_state *st)
@@ -484,19 +484,21 @@ sc_state_encode(uint8_t b[SC_STATE_LEN], const struct sc_state *st)
 	sc_put_le32(b + 4, st->view);
 	sc_put_le32(b + 8, st->normal_view);
 	sc_put_le64(b + 12, st->commit);
-	sc_put_le32(b + 20, 0);
-	sc_put_le32(b + 24, sc_crc32c(0, b, 24));
+	sc_put_le64(b + 20, st->claim);
+	sc_put_le32(b + 28, 0);
+	sc_put_le32(b + 32, sc_crc32c(0, b, 32));
 }
 
 int
 sc_state_decode(const uint8_t *b, size_t len, struct sc_state *st)
 {
 	if (len != SC_STATE_LEN || sc_get_le32(b) != STATE_MAGIC ||
-	    sc_get_le32(b + 24) != sc_crc32c(0, b, 24))
+	    sc_get_le32(b + 32) != sc_crc32c(0, b, 32))
 		return -1;
 	st->view = sc_get_le32(b + 4);
 	st->normal_view = sc_get_le32(b + 8);
 	st->commit = sc_get_le64(b + 12);
+	st->claim = sc_get_le64(b + 20);
 	return 0;
 }
 

@@ -84,30 +84,19 @@ node_warn(struct sc_node *n, const char *fmt, ...)
 		node_say(n, SC_LOG_WARN, "%s", line);
 }
 
-/* FNV-1a over the settings every server must share. (A per-part digest
- * that names the difference comes with the config module.) */
+/* The header's digest of the settings every server must share: the
+ * parts of sc_config_digest folded into one word (FNV-1a), never 0 (the
+ * word clients send). */
 static uint32_t
-config_digest(const struct sc_config *c, int keyed)
+config_word(const struct sc_config_digest *d)
 {
 	uint32_t h = 2166136261u;
-	uint32_t v[8];
 
-	v[0] = c->cluster_id;
-	v[1] = c->group.sin_addr.s_addr;
-	v[2] = c->group.sin_port;
-	v[3] = c->coordinator;
-	v[4] = c->nservers;
-	v[5] = (uint32_t)keyed;
-	v[6] = c->value_max;
-	v[7] = 0;
-	for (uint32_t i = 0; i < c->nservers; i++) {
-		v[7] = v[7] * 31 + c->servers[i].listen.sin_addr.s_addr;
-		v[7] = v[7] * 31 + c->servers[i].listen.sin_port;
-	}
-	for (size_t i = 0; i < sizeof(v); i++) {
-		h ^= ((const uint8_t *)v)[i];
-		h *= 16777619u;
-	}
+	for (int i = 0; i < SC_DIGEST_PARTS; i++)
+		for (int b = 24; b >= 0; b -= 8) {
+			h ^= (d->part[i] >> b) & 0xff;
+			h *= 16777619u;
+		}
 	return h ? h : 1;
 }
 
@@ -204,7 +193,8 @@ sc_node_new(const struct sc_config *c, uint32_t id, const struct sc_io *io,
 	n->hdr.version = SC_VERSION;
 	n->hdr.cluster = c->cluster_id;
 	n->hdr.sender = id;
-	n->hdr.config = config_digest(c, 0);
+	sc_config_digest(c, &n->parts);
+	n->hdr.config = config_word(&n->parts);
 	n->dgram_max = path_max(c);
 	n->dec = sc_decoder_new();
 	if (n->dec == NULL || sc_outbox_init(&n->out, &n->hdr, n->dgram_max,
@@ -237,7 +227,6 @@ void
 sc_node_set_key(struct sc_node *n, const struct sc_auth *auth)
 {
 	n->auth = *auth;
-	n->hdr.config = config_digest(n->conf, auth->on);
 	if (n->auth.on) {
 		n->dgram_max = path_max(n->conf) - SC_AUTH_TRAILER;
 		n->out.dgram_max = n->dgram_max;
@@ -272,6 +261,13 @@ sc_node_start(struct sc_node *n, int64_t now)
 	node_view_start(n);
 }
 
+void
+sc_node_start_as(struct sc_node *n, int64_t now, uint32_t view)
+{
+	n->now = now;
+	node_view_start_as(n, view);
+}
+
 static int
 is_client_request(int type)
 {
@@ -290,6 +286,66 @@ is_own_echo(const uint8_t *p, size_t len, uint32_t id)
 	return (type == SC_DATA || type == SC_HEARTBEAT ||
 	    type == SC_VIEW_CHANGE || type == SC_RECOVERY ||
 	    type == SC_RETX) && sc_get_be32(p + 12) == id;
+}
+
+/* Tell server s our shared settings, part by part (at most once a
+ * second): both sides can then name what differs. */
+static void
+config_send(struct sc_node *n, uint32_t s)
+{
+	struct sc_item items[SC_DIGEST_PARTS];
+	struct sc_msg m;
+
+	if (n->now < n->vw.config_sent[s])
+		return;
+	n->vw.config_sent[s] = n->now + 1000000;
+	memset(items, 0, sizeof(items));
+	node_msg(n, &m, SC_CONFIG);
+	m.a = SC_DIGEST_PARTS;
+	for (int i = 0; i < SC_DIGEST_PARTS; i++) {
+		items[i].first = (uint64_t)i;
+		items[i].last = n->parts.part[i];
+	}
+	m.items = items;
+	m.count = SC_DIGEST_PARTS;
+	node_send(n, &m, node_addr(n, s));
+}
+
+/* A datagram from server s whose cluster file differs from ours. */
+static void
+config_refuse(struct sc_node *n, uint32_t s)
+{
+	n->vw.config_refused++;
+	if (!(n->vw.peer_bad & (1ull << s)))
+		node_say(n, SC_LOG_ERROR, "server %u's cluster file differs "
+		    "from ours: refusing its datagrams until it is fixed", s);
+	n->vw.peer_bad |= 1ull << s;
+	config_send(n, s);
+}
+
+/* Server s's parts: name what differs (once per difference). */
+static void
+config_compare(struct sc_node *n, const struct sc_msg *m)
+{
+	struct sc_config_digest theirs = n->parts;
+	uint32_t s = m->h.sender;
+	char what[160];
+
+	for (uint32_t i = 0; i < m->count; i++)
+		if (m->items[i].first < SC_DIGEST_PARTS)
+			theirs.part[m->items[i].first] =
+			    (uint32_t)m->items[i].last;
+	if (sc_config_digest_diff(&n->parts, &theirs, what,
+	    sizeof(what)) == 0)
+		return;
+	if (n->now >= n->vw.config_named[s]) {
+		node_say(n, SC_LOG_ERROR, "server %u's cluster file differs "
+		    "from ours in: %s (fix the file on one side; until then "
+		    "neither side takes the other's datagrams)", s, what);
+		n->vw.config_named[s] = n->now + 60000000;
+	}
+	n->vw.peer_bad |= 1ull << s;
+	config_send(n, s);
 }
 
 /* Who may send what, whatever the view: server messages name a server
@@ -313,17 +369,11 @@ sender_ok(struct sc_node *n, const struct sockaddr_in *from,
 	if (from->sin_addr.s_addr != a->sin_addr.s_addr ||
 	    from->sin_port != a->sin_port)
 		return 0;
-	if (m->h.config != n->hdr.config) {
-		n->vw.config_refused++;
-		if (!(n->vw.peer_bad & (1ull << s)))
-			node_say(n, SC_LOG_ERROR, "server %u's cluster file "
-			    "differs from ours (cluster id, group, members, "
-			    "coordinator, key or value_max): refusing its "
-			    "datagrams until it is fixed", s);
-		n->vw.peer_bad |= 1ull << s;
+	if (m->h.config != n->hdr.config && m->h.type != SC_CONFIG) {
+		config_refuse(n, s);
 		return 0;
 	}
-	if (n->vw.peer_bad & (1ull << s)) {
+	if (n->vw.peer_bad & (1ull << s) && m->h.type != SC_CONFIG) {
 		n->vw.peer_bad &= ~(1ull << s);
 		node_say(n, SC_LOG_INFO, "server %u's cluster file now agrees "
 		    "with ours", s);
@@ -358,6 +408,7 @@ dispatch(struct sc_node *n, const struct sockaddr_in *from,
 		node_view_recovery_reply(n, m);
 		break;
 	case SC_CONFIG:
+		config_compare(n, m);
 		break;
 	default:
 		/* Everything else belongs to a view: the view part decides
@@ -383,8 +434,7 @@ dispatch(struct sc_node *n, const struct sockaddr_in *from,
 			break;
 		case SC_REPORT:
 			node_stream_match(n, m->h.sender, m->a);
-			if (n->rp.retx_on)
-				sc_retx_report(&n->rp.retx, m->h.sender, m->b);
+			node_repair_reported(n, m->h.sender, m->b, m->c != 0);
 			break;
 		case SC_GONE:
 			node_repair_gone(n, m);
@@ -464,6 +514,7 @@ sc_node_flush(struct sc_node *n, int64_t now)
 	n->now = now;
 	node_stream_advance(n);
 	node_repair_report(n, 0);
+	node_repair_announce(n);
 	sc_outbox_flush(&n->out);
 	node_disk_flush(n);
 }
@@ -492,6 +543,7 @@ sc_node_info(const struct sc_node *n, struct sc_node_info *info)
 	info->applied = n->sm.log.applied;
 	info->view_changes = n->vw.changes;
 	info->disk_failed = n->dk.failed;
+	info->stale = n->sm.stale;
 }
 
 void

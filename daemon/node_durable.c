@@ -133,6 +133,7 @@ node_disk_flush(struct sc_node *n)
 	n->dk.ticket++;
 	n->dk.ticket_op = n->dk.written;
 	n->dk.in_flight = 1;
+	n->dk.in_flight_fds = fds;
 	n->dk.dirty = 0;
 	n->io.sync(n->io.ctx, n->dk.ticket, fds);
 }
@@ -147,6 +148,7 @@ node_disk_synced(struct sc_node *n, uint64_t ticket, int ok, int err)
 		fail(n, err, "write");
 		return;
 	}
+	n->dk.unsynced = !n->dk.in_flight_fds;
 	node_stream_durable(n, min_u64(n->dk.ticket_op, n->dk.written));
 }
 
@@ -160,10 +162,14 @@ node_disk_tick(struct sc_node *n)
 			n->dk.failed = 0;
 			n->dk.written = n->dk.file_keep;
 			n->dk.dirty = 1;
-			node_say(n, SC_LOG_INFO, "the log takes writes again "
-			    "(entries up to %llu kept)",
-			    (unsigned long long)n->dk.file_keep);
-			return;
+			/* The view first: nothing happens in it before. */
+			node_view_save(n);
+			if (!n->dk.failed) {
+				node_say(n, SC_LOG_INFO, "the log takes writes "
+				    "again (entries up to %llu kept)",
+				    (unsigned long long)n->dk.file_keep);
+				return;
+			}
 		}
 		n->dk.retry_at = n->now + NODE_DISK_RETRY_US *
 		    (int64_t)(n->dk.failures < 4 ? n->dk.failures : 8);
@@ -172,8 +178,7 @@ node_disk_tick(struct sc_node *n)
 	}
 	/* fsync = interval: an fdatasync when due, even in a quiet spell. */
 	if (n->conf->fsync == SC_FSYNC_INTERVAL && !n->dk.failed &&
-	    n->now >= n->dk.next_fsync && n->dk.ticket_op > 0 &&
-	    !n->dk.in_flight)
+	    n->dk.unsynced && !n->dk.in_flight && n->now >= n->dk.next_fsync)
 		n->dk.dirty = 1;
 }
 
@@ -184,18 +189,25 @@ node_disk_deadline(const struct sc_node *n)
 		return INT64_MAX;
 	if (n->dk.failed)
 		return n->dk.retry_at;
-	if (n->conf->fsync == SC_FSYNC_INTERVAL && n->dk.ticket_op > 0)
+	if (n->conf->fsync == SC_FSYNC_INTERVAL && n->dk.unsynced &&
+	    !n->dk.in_flight)
 		return n->dk.next_fsync;
 	return INT64_MAX;
 }
 
+/* The state file holds the view this server promised (it may never act
+ * in an older one again, even after a restart): a server that cannot
+ * save it takes part in nothing (no report, no DO_VIEW, no stamp) until
+ * it can, as with any failed write. */
 int
 node_disk_save(struct sc_node *n, const struct sc_state *st)
 {
 	if (!n->dk.on || n->io.save_state == NULL)
+		return 0;
+	if (n->dk.failed)
 		return -1;
 	if (n->io.save_state(n->io.ctx, st) == -1) {
-		node_warn(n, "cannot save the state file: %s", strerror(errno));
+		fail(n, errno, "save the state file of");
 		return -1;
 	}
 	n->dk.saves++;
@@ -221,10 +233,12 @@ void
 sc_node_load_state(struct sc_node *n, const struct sc_state *st,
     int have_state)
 {
+	n->vw.claim = UINT64_MAX;
 	if (have_state) {
 		n->vw.view = st->view;
 		n->vw.saved_view = st->view;
 		n->vw.normal_view = st->normal_view;
+		n->vw.claim = st->claim;
 		n->sm.commit = min_u64(st->commit, n->sm.log.op);
 		sc_entries_apply(&n->sm.log, n->sm.commit);
 	}

@@ -65,6 +65,7 @@ struct node_reply {
 	uint32_t view, normal_view;
 	uint8_t status;           /* enum sc_node_status */
 	uint8_t fresh;            /* never normal, holds nothing */
+	uint8_t cold;             /* in a view change of a cold start */
 	uint64_t op, commit;
 };
 
@@ -78,12 +79,21 @@ struct node_view {
 	enum sc_node_status status;
 	enum sc_node_role role;
 	uint32_t view;            /* current, or the one being changed to */
-	uint32_t normal_view;     /* last view this server was normal in */
+	uint32_t normal_view;     /* last view whose log this server holds
+	                             whole up to claim (what a DO_VIEW
+	                             vouches for) */
+	uint64_t claim;           /* ... entries after it are not vouched
+	                             for (UINT64_MAX: none such) */
+	int catching;             /* a member of view, fetching the log its
+	                             coordinator began the view with */
+	uint64_t start_head;      /* ... which ends at least here */
 	uint32_t saved_view;      /* the view in the state file */
 	int fresh;                /* never normal and nothing held */
+	int cold;                 /* this view change is a cold start's */
 	int trusted;              /* restarted from a log it can vouch for
 	                             (data_dir, fsync = each, state file) */
 	int64_t heard;            /* member: last word from the coordinator */
+	int64_t last_heartbeat;   /* member: its last heartbeat */
 	int64_t next_vote;        /* member: when to repeat VIEW_CHANGE */
 	uint32_t vote_view;       /* the view the votes below are for */
 	uint64_t votes;           /* servers asking for vote_view (bits) */
@@ -101,13 +111,19 @@ struct node_view {
 	uint64_t replied;         /* servers that answered it (bits) */
 	struct node_reply reply[SC_SERVERS_MAX];
 	int64_t next_recovery;
+	int64_t next_probe;       /* asking a coordinator for its view */
 	int64_t heard_from[SC_SERVERS_MAX]; /* coordinator: last datagram */
+	int64_t told[SC_SERVERS_MAX]; /* coordinator: told a stale server
+	                                 our view; not again before */
 	int quorum;               /* coordinator: heard from a majority */
 	uint64_t changes;         /* views entered */
 	uint64_t truncated;       /* entries cut by view changes */
 	int64_t last_failover_us; /* suspicion to normal, last time */
 	uint64_t peer_bad;        /* servers whose cluster file differs */
 	uint64_t config_refused;  /* datagrams refused for it */
+	int64_t config_sent[SC_SERVERS_MAX];  /* our parts sent: not again
+	                                         before this */
+	int64_t config_named[SC_SERVERS_MAX]; /* a difference logged */
 };
 
 struct node_stream {
@@ -141,6 +157,14 @@ struct node_repair {
 	uint64_t gone_sent, gone_received, gone_ids;
 	uint64_t heartbeats_sent, reports_sent;
 	uint64_t fetched;         /* entries a new coordinator fetched */
+	uint64_t announced;       /* coordinator: commit last announced */
+	int64_t next_push;        /* coordinator: next look at laggards */
+	uint64_t lag_head[SC_SERVERS_MAX];   /* our head and commit at the */
+	uint64_t lag_commit[SC_SERVERS_MAX]; /* last look at laggards */
+	int64_t starving[SC_SERVERS_MAX]; /* a member said it gets no
+	                                     heartbeats (its last REPORT) */
+	uint64_t applied_of[SC_SERVERS_MAX]; /* each one's latest report */
+	uint64_t pushed;          /* entries sent unasked to laggards */
 };
 
 struct node_rate {
@@ -173,6 +197,8 @@ struct node_disk {
 	uint64_t written;         /* highest id handed to the file */
 	int dirty;                /* appended or cut since the last ask */
 	int in_flight;            /* a write asked for, not answered */
+	int in_flight_fds;        /* ... with fdatasync */
+	int unsynced;             /* written, not fdatasync'ed (interval) */
 	uint64_t ticket;          /* the last one asked for */
 	uint64_t ticket_op;       /* the id it covers */
 	int64_t next_fsync;       /* fsync = interval */
@@ -203,6 +229,7 @@ struct sc_node {
 	struct sc_msg msg;
 	struct sc_auth auth;
 	struct sc_header hdr;     /* cluster, sender, view, config digest */
+	struct sc_config_digest parts; /* the shared settings, part by part */
 	size_t dgram_max;         /* what fits the path, less the MAC */
 	struct sc_outbox out;
 	struct sc_ratelimit warn_limit;
@@ -230,6 +257,7 @@ uint32_t node_coordinator_of(const struct sc_node *n, uint32_t view);
 /* node_view.c */
 void node_view_init(struct sc_node *n);
 void node_view_start(struct sc_node *n);
+void node_view_start_as(struct sc_node *n, uint32_t view);
 int node_view_accepts(struct sc_node *n, const struct sc_msg *m);
 void node_view_heard(struct sc_node *n, uint32_t sender);
 void node_view_heartbeat(struct sc_node *n, const struct sc_msg *m);
@@ -241,6 +269,8 @@ void node_view_fetched(struct sc_node *n);
 void node_view_tick(struct sc_node *n);
 int64_t node_view_deadline(const struct sc_node *n);
 int node_view_serving(const struct sc_node *n);
+uint64_t node_view_claim(const struct sc_node *n);
+void node_view_caught_up(struct sc_node *n);
 void node_view_save(struct sc_node *n);
 
 /* node_stream.c */
@@ -262,12 +292,16 @@ void node_repair_reset(struct sc_node *n, uint64_t known);
 void node_repair_coordinate(struct sc_node *n);
 void node_repair_nack(struct sc_node *n, const struct sc_msg *m);
 void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
+void node_repair_got(struct sc_node *n, uint64_t id);
 void node_repair_seen(struct sc_node *n, const struct sc_msg *m);
 void node_repair_head(struct sc_node *n, uint64_t head);
 void node_repair_ask(struct sc_node *n, uint32_t server, uint64_t first,
     uint64_t last);
 void node_repair_tick(struct sc_node *n);
 void node_repair_report(struct sc_node *n, int force);
+void node_repair_reported(struct sc_node *n, uint32_t server,
+    uint64_t applied, int starving);
+void node_repair_announce(struct sc_node *n);
 void node_repair_heartbeat(struct sc_node *n, const struct sockaddr_in *to,
     int type, uint64_t nonce);
 int64_t node_repair_deadline(const struct sc_node *n);

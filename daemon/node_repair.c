@@ -101,6 +101,12 @@ node_repair_coordinate(struct sc_node *n)
 	n->rp.retx_on = sc_retx_init(&n->rp.retx, n->nservers,
 	    n->sm.log.op) == 0;
 	n->rp.next_heartbeat = n->now;
+	n->rp.next_push = n->now + ms_to_us(n->conf->report_ms);
+	n->rp.announced = n->sm.commit;
+	memset(n->rp.lag_head, 0, sizeof(n->rp.lag_head));
+	memset(n->rp.lag_commit, 0, sizeof(n->rp.lag_commit));
+	memset(n->rp.applied_of, 0, sizeof(n->rp.applied_of));
+	memset(n->rp.starving, 0, sizeof(n->rp.starving));
 	n->rp.catchup_last = n->now;
 }
 
@@ -229,12 +235,17 @@ node_repair_gone(struct sc_node *n, const struct sc_msg *m)
 	}
 }
 
-/* A member saw entries (DATA, RETX) of its view. */
+/* An entry was taken (held, or appended): no longer missing. */
+void
+node_repair_got(struct sc_node *n, uint64_t id)
+{
+	sc_gap_seen(&n->rp.gaps, id, n->now);
+}
+
+/* A member took what it could of entries (DATA, RETX) of its view. */
 void
 node_repair_seen(struct sc_node *n, const struct sc_msg *m)
 {
-	for (uint32_t i = 0; i < m->count; i++)
-		sc_gap_seen(&n->rp.gaps, m->items[i].id, n->now);
 	sc_gap_applied(&n->rp.gaps, n->sm.log.op);
 	/* A retransmission carries the coordinator's head: it may reveal
 	 * a lost tail as well as a heartbeat would. DATA comes in id
@@ -320,7 +331,8 @@ node_repair_heartbeat(struct sc_node *n, const struct sockaddr_in *to,
 	m.b = n->sm.commit;
 	m.c = type == SC_HEARTBEAT ? (n->rp.retx_on ? n->rp.retx.stable : 0) :
 	    nonce;
-	m.d = (uint64_t)n->vw.status | (uint64_t)(n->vw.fresh != 0) << 8;
+	m.d = (uint64_t)n->vw.status | (uint64_t)(n->vw.fresh != 0) << 8 |
+	    (uint64_t)(n->vw.cold != 0) << 9;
 	m.e = n->vw.normal_view;
 	k = sc_entries_segments(&n->sm.log, seg, NODE_SEGMENTS);
 	memset(items, 0, sizeof(items));
@@ -348,13 +360,105 @@ node_repair_report(struct sc_node *n, int force)
 	    (!force && n->sm.durable == n->sm.reported &&
 	    n->now < n->rp.next_report))
 		return;
+	if (!node_disk_ok(n)) {
+		/* Nothing counts from us until the disk (and the state of
+		 * our view) takes writes again. */
+		n->rp.next_report = n->now + ms_to_us(n->conf->report_ms);
+		return;
+	}
 	node_msg(n, &m, SC_REPORT);
-	m.a = n->sm.durable;
+	m.a = min_u64(n->sm.durable, n->vw.claim);
 	m.b = n->sm.log.applied;
+	/* c: no heartbeat from the coordinator for a heartbeat interval
+	 * and more (it may be what we lose). */
+	m.c = n->now - n->vw.last_heartbeat >
+	    2 * ms_to_us(n->conf->heartbeat_ms);
 	n->sm.reported = n->sm.durable;
-	n->rp.reports_sent++;
 	n->rp.next_report = n->now + ms_to_us(n->conf->report_ms);
+	if (node_coordinator_of(n, n->vw.view) == n->id)
+		return;             /* its coordinator was us: gone */
+	n->rp.reports_sent++;
 	node_send(n, &m, node_addr(n, node_coordinator_of(n, n->vw.view)));
+}
+
+/* A member's REPORT: what it applied (its latest word), and whether it
+ * misses our heartbeats. */
+void
+node_repair_reported(struct sc_node *n, uint32_t server, uint64_t applied,
+    int starving)
+{
+	if (server >= n->nservers)
+		return;
+	n->rp.applied_of[server] = applied;
+	n->rp.starving[server] = starving ? n->now : 0;
+	if (n->rp.retx_on)
+		sc_retx_report(&n->rp.retx, server, applied);
+}
+
+/* One entry back to server s unasked: it carries our head and commit
+ * point too (the DATA or heartbeats that would have told it are lost). */
+static void
+push(struct sc_node *n, uint32_t s, uint64_t id)
+{
+	struct sc_item it;
+
+	if (id == 0 || sc_entries_get(&n->sm.log, id, &it) == -1)
+		return;
+	n->rp.pushed++;
+	sc_outbox_add(&n->out, SC_RETX, node_addr(n, s),
+	    sc_entries_view_at(&n->sm.log, id), &it, 0);
+}
+
+/* A member still behind what we already held and knew committed at the
+ * last look (a report interval ago) may be losing exactly what would
+ * tell it (heartbeats, the tail of the DATA): the coordinator sends it
+ * what it lacks, unasked. */
+static void
+push_laggards(struct sc_node *n)
+{
+	uint64_t head = n->sm.durable, commit = n->sm.commit;
+
+	if (n->now < n->rp.next_push)
+		return;
+	n->rp.next_push = n->now + ms_to_us(n->conf->report_ms);
+	for (uint32_t s = 0; s < n->nservers; s++) {
+		uint64_t have = n->sm.match[s];
+
+		/* Only for a member that says it misses our heartbeats: the
+		 * others ask for what they lack (NACK). */
+		if (s != n->id && n->rp.starving[s] != 0 &&
+		    !SC_MUTATED(SC_MUT_TAIL_BY_HEARTBEAT) &&
+		    (have < n->rp.lag_head[s] ||
+		    n->rp.applied_of[s] < n->rp.lag_commit[s])) {
+			uint64_t from = have < head ? have + 1 : head;
+
+			for (uint64_t id = from; id <= head &&
+			    id < from + 64; id++)
+				push(n, s, id);
+		}
+		n->rp.lag_head[s] = head;
+		n->rp.lag_commit[s] = commit;
+	}
+}
+
+/* With more than three servers a member cannot tell by itself that an
+ * entry is committed: the coordinator says so as soon as it knows (a
+ * heartbeat at the end of the pass), not at the next periodic one. */
+void
+node_repair_announce(struct sc_node *n)
+{
+	if (n->vw.status != SC_NODE_NORMAL ||
+	    n->vw.role != SC_ROLE_COORDINATOR || n->majority <= 2 ||
+	    n->sm.commit <= n->rp.announced || !node_disk_ok(n))
+		return;
+	n->rp.announced = n->sm.commit;
+	node_repair_heartbeat(n, NULL, SC_HEARTBEAT, 0);
+	/* Members that said they get no heartbeats: the news unicast. */
+	for (uint32_t s = 0; s < n->nservers; s++)
+		if (s != n->id && n->rp.starving[s] != 0 &&
+		    !SC_MUTATED(SC_MUT_TAIL_BY_HEARTBEAT) &&
+		    n->now - n->rp.starving[s] < 1000000)
+			push(n, s, n->sm.commit);
 }
 
 void
@@ -372,6 +476,8 @@ node_repair_tick(struct sc_node *n)
 			n->rp.next_heartbeat = n->now +
 			    ms_to_us(n->conf->heartbeat_ms);
 		}
+		if (node_disk_ok(n))
+			push_laggards(n);
 		return;
 	}
 	if (n->now >= n->rp.next_report)
@@ -385,6 +491,9 @@ node_repair_deadline(const struct sc_node *n)
 	if (n->vw.status != SC_NODE_NORMAL)
 		return INT64_MAX;
 	if (n->vw.role == SC_ROLE_COORDINATOR)
-		return node_disk_ok(n) ? n->rp.next_heartbeat : INT64_MAX;
+		return node_disk_ok(n) ? min_i64(n->rp.next_heartbeat,
+		    n->rp.next_push) : INT64_MAX;
+	if (!node_disk_ok(n))
+		return n->rp.next_report;   /* no NACK before the disk works */
 	return min_i64(n->rp.next_report, sc_gap_next_due(&n->rp.gaps));
 }

@@ -61,13 +61,14 @@ coordinator_addr(const struct sc_node *n)
 	return node_addr(n, node_coordinator_of(n, n->vw.view));
 }
 
-/* A member in a working view: its coordinator answers. */
+/* A member in a view forwards to its coordinator; even while it
+ * suspects it (only its heartbeats may be lost: the answers to forwards
+ * reveal what it missed). */
 static int
 forwarding(const struct sc_node *n)
 {
 	return n->vw.status == SC_NODE_NORMAL &&
-	    n->vw.role == SC_ROLE_MEMBER &&
-	    n->now - n->vw.heard < ms_to_us(n->conf->failover_ms);
+	    n->vw.role == SC_ROLE_MEMBER;
 }
 
 /* Send a pending request to the coordinator (again); due again at due
@@ -304,7 +305,7 @@ node_request_stamped(struct sc_node *n, const struct sc_msg *m)
 			continue;
 		/* The id exists: if we lack it, a gap (even with every
 		 * heartbeat lost). */
-		if (!SC_MUTATED(SC_MUT_STAMPED_NO_GAP))
+		if (!SC_MUTATED(SC_MUT_TAIL_BY_HEARTBEAT))
 			node_repair_head(n, it->id);
 		if (it->id <= n->sm.log.applied) {
 			if (!SC_MUTATED(SC_MUT_STAMPED_UNCHECKED) &&
@@ -478,9 +479,7 @@ node_request_deadline(const struct sc_node *n)
 	struct sc_pend *p;
 
 	if (!forwarding(n))
-		return n->vw.status == SC_NODE_NORMAL &&
-		    n->vw.role == SC_ROLE_MEMBER ?
-		    n->vw.heard + ms_to_us(n->conf->failover_ms) : INT64_MAX;
+		return INT64_MAX;
 	p = sc_pending_first(&n->rq.pend);
 	return p != NULL ? p->due : INT64_MAX;
 }

@@ -45,6 +45,19 @@ node_stream_head(const struct sc_node *n)
 static int
 append(struct sc_node *n, const struct sc_item *it, uint32_t view)
 {
+	struct sc_item relabel;
+
+	/* A failing disk takes nothing, in memory either. */
+	if (!node_disk_ok(n))
+		return -1;
+	/* Mutation old-view: an older view's entry taken as one of ours. */
+	if (SC_MUTATED(SC_MUT_OLD_VIEW) &&
+	    view < sc_entries_view_at(&n->sm.log, n->sm.log.op)) {
+		view = sc_entries_view_at(&n->sm.log, n->sm.log.op);
+		relabel = *it;
+		relabel.view = view;
+		it = &relabel;
+	}
 	if (sc_entries_append(&n->sm.log, it->id, view, it->client, it->req,
 	    it->value, it->len) == -1) {
 		n->sm.no_memory++;
@@ -103,14 +116,16 @@ offer(struct sc_node *n, const struct sc_item *it)
 		fill_gap_wrongly(n, it);
 	if (it->id == n->sm.log.op + 1) {
 		if (append(n, it, it->view) == 0) {
+			node_repair_got(n, it->id);
 			sc_hold_remove(&n->sm.hold, it->id);
 			drain(n);
+			node_request_held(n, it);
 		}
-		node_request_held(n, it);
 		return;
 	}
 	switch (sc_hold_put(&n->sm.hold, op, it)) {
 	case SC_HOLD_NEW:
+		node_repair_got(n, it->id);
 		node_request_held(n, it);
 		break;
 	case SC_HOLD_DUP:
@@ -136,7 +151,7 @@ node_stream_entries(struct sc_node *n, const struct sc_msg *m)
 		return;
 	for (uint32_t i = 0; i < m->count; i++)
 		offer(n, &m->items[i]);
-	if (n->vw.completing) {
+	if (n->vw.completing && n->vw.status == SC_NODE_VIEW_CHANGE) {
 		node_view_fetched(n);
 		return;
 	}
@@ -179,16 +194,16 @@ node_stream_durable(struct sc_node *n, uint64_t durable)
 	sc_outbox_durable(&n->out, durable);
 }
 
-/* A member's REPORT: it holds up to op durably, in our view. */
+/* A member's REPORT: it holds up to op durably, in our view. The latest
+ * report counts, not the highest: a member that lost its copy (a
+ * restart without its log) counts for what it holds now. A report that
+ * arrives late only makes the count lower for a moment: safe. */
 void
 node_stream_match(struct sc_node *n, uint32_t server, uint64_t op)
 {
 	if (n->vw.role != SC_ROLE_COORDINATOR || server >= n->nservers)
 		return;
-	if (op > n->sm.log.op)
-		op = n->sm.log.op;
-	if (op > n->sm.match[server])
-		n->sm.match[server] = op;
+	n->sm.match[server] = min_u64(op, n->sm.log.op);
 }
 
 static int
@@ -217,9 +232,11 @@ commit_now(struct sc_node *n)
 		qsort(v, n->nservers, sizeof(v[0]), cmp_desc);
 		return v[n->majority - 1] > c ? v[n->majority - 1] : c;
 	}
-	/* Two of a majority of two: the coordinator and us. */
+	/* Two of a majority of two: the coordinator and us (as far as we
+	 * vouch for our log: catching up, only up to the claim). */
 	if (n->majority == 2) {
-		uint64_t both = min_u64(n->sm.durable, n->sm.coord_head);
+		uint64_t both = min_u64(min_u64(n->sm.durable,
+		    n->sm.coord_head), n->vw.claim);
 
 		if (both > c)
 			c = both;
@@ -233,6 +250,7 @@ node_stream_advance(struct sc_node *n)
 {
 	uint64_t from = n->sm.log.applied, upto;
 
+	node_view_caught_up(n);
 	n->sm.commit = commit_now(n);
 	upto = min_u64(n->sm.commit, n->sm.durable);
 	if (upto <= from)
@@ -267,6 +285,9 @@ node_stream_cut(struct sc_node *n, uint64_t keep)
 		return;
 	n->vw.truncated += op - keep;
 	node_disk_cut(n, keep);
+	/* What was cut is missing again (if it still exists). */
+	node_repair_reset(n, op > sc_gap_known(&n->rp.gaps) ? op :
+	    sc_gap_known(&n->rp.gaps));
 	if (n->rp.retx_on)
 		sc_retx_truncate(&n->rp.retx, keep);
 	if (n->sm.durable > keep)

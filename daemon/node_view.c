@@ -51,6 +51,8 @@ vc_resend_us(const struct sc_node *n)
 void
 node_view_init(struct sc_node *n)
 {
+	n->vw.nonce = sc_rng_next(&n->rng) | 1;
+	n->vw.claim = UINT64_MAX;
 	n->vw.status = SC_NODE_RECOVERING;
 	n->vw.role = SC_ROLE_MEMBER;
 	n->vw.fresh = 1;
@@ -65,6 +67,7 @@ node_view_save(struct sc_node *n)
 	st.view = n->vw.view;
 	st.normal_view = n->vw.normal_view;
 	st.commit = n->sm.log.applied;
+	st.claim = n->vw.claim;
 	if (node_disk_save(n, &st) == 0)
 		n->vw.saved_view = n->vw.view;
 }
@@ -88,6 +91,24 @@ send_recovery(struct sc_node *n)
 }
 
 static void enter_view_change(struct sc_node *n, uint32_t view);
+
+/* Ask server to for its view (a RECOVERY marked as a probe, b = 1): we
+ * know a newer view exists, or our view change is slow; the answer from
+ * that view's coordinator starts it for us (heartbeats may be lost). At
+ * most one every vc_resend_us. */
+static void
+send_probe(struct sc_node *n, uint32_t to)
+{
+	struct sc_msg m;
+
+	if (n->now < n->vw.next_probe || to == n->id)
+		return;
+	n->vw.next_probe = n->now + vc_resend_us(n);
+	node_msg(n, &m, SC_RECOVERY);
+	m.a = n->vw.nonce;
+	m.b = 1;
+	node_send(n, &m, node_addr(n, to));
+}
 
 void
 node_view_start(struct sc_node *n)
@@ -115,6 +136,10 @@ node_view_start(struct sc_node *n)
 			n->vw.role = SC_ROLE_MEMBER;
 			set_view(n, n->vw.view);
 			node_repair_reset(n, n->sm.log.op);
+			/* It coordinated that view: that coordinator is gone. */
+			if (node_coordinator_of(n, n->vw.view) == n->id)
+				n->vw.heard = n->now -
+				    ms_to_us(n->conf->failover_ms);
 			node_say(n, SC_LOG_INFO, "view %u: back as a member, "
 			    "holding %llu entries", n->vw.view,
 			    (unsigned long long)n->sm.log.op);
@@ -132,6 +157,28 @@ node_view_start(struct sc_node *n)
 		return;
 	}
 	send_recovery(n);
+}
+
+void
+node_view_start_as(struct sc_node *n, uint32_t view)
+{
+	n->vw.heard = n->now;
+	n->vw.status = SC_NODE_NORMAL;
+	n->vw.normal_view = view;
+	n->vw.claim = UINT64_MAX;
+	n->vw.fresh = 0;
+	set_view(n, view);
+	if (node_coordinator_of(n, view) == n->id) {
+		n->vw.role = SC_ROLE_COORDINATOR;
+		n->vw.quorum = 1;
+		for (uint32_t s = 0; s < n->nservers; s++)
+			n->vw.heard_from[s] = n->now;
+		node_repair_coordinate(n);
+		node_request_coordinate(n);
+	} else {
+		n->vw.role = SC_ROLE_MEMBER;
+		node_repair_reset(n, n->sm.log.op);
+	}
 }
 
 /* Leave the coordinator's role (a newer view exists, or we lost it). */
@@ -153,7 +200,18 @@ send_vote(struct sc_node *n, uint32_t view)
 
 	node_msg(n, &m, SC_VIEW_CHANGE);
 	m.h.view = view;
+	/* d: we are in that view change already (a majority asked). */
+	m.d = n->vw.status == SC_NODE_VIEW_CHANGE && view == n->vw.view;
 	node_send(n, &m, NULL);
+}
+
+/* Ask for a view again, every failover_ms / 4 while it is wanted. */
+static void
+repeat_vote(struct sc_node *n, uint32_t view)
+{
+	if (n->now < n->vw.next_vote)
+		return;
+	send_vote(n, view);
 	n->vw.next_vote = n->now + ms_to_us(n->conf->failover_ms) / 4;
 }
 
@@ -163,11 +221,11 @@ send_dvc(struct sc_node *n)
 	uint32_t to = node_coordinator_of(n, n->vw.view);
 	struct sc_msg m;
 
-	if (to == n->id)
+	if (to == n->id || !node_disk_ok(n))
 		return;
 	node_msg(n, &m, SC_DO_VIEW);
 	m.a = n->vw.normal_view;
-	m.b = n->sm.log.op;
+	m.b = node_view_claim(n);
 	m.c = n->sm.commit;
 	node_send(n, &m, node_addr(n, to));
 }
@@ -221,6 +279,21 @@ suspecting(const struct sc_node *n)
 	    n->now - n->vw.heard >= ms_to_us(n->conf->failover_ms);
 }
 
+/* A server speaks from an older view (a deposed coordinator's heartbeat,
+ * a member that missed the start of ours): as the coordinator of the
+ * current view, tell it where we are (what a heartbeat would; at most
+ * one a heartbeat interval each). */
+static void
+tell_view(struct sc_node *n, uint32_t s)
+{
+	if (n->vw.status != SC_NODE_NORMAL ||
+	    n->vw.role != SC_ROLE_COORDINATOR || s >= n->nservers ||
+	    s == n->id || n->now < n->vw.told[s])
+		return;
+	n->vw.told[s] = n->now + ms_to_us(n->conf->heartbeat_ms);
+	node_repair_heartbeat(n, node_addr(n, s), SC_RECOVERY_REPLY, 0);
+}
+
 /* A server asks for a view change (VIEW_CHANGE, its view: the one it
  * wants). We join only if we lost the coordinator too, or if a majority
  * already left the current view (it cannot commit anything any more). */
@@ -229,10 +302,20 @@ node_view_vote(struct sc_node *n, const struct sc_msg *m)
 {
 	uint32_t view = m->h.view;
 
+	if (view <= n->vw.view)
+		tell_view(n, m->h.sender);
 	if (n->vw.status == SC_NODE_RECOVERING || view <= n->vw.view)
 		return;
 	vote_for(n, view, m->h.sender);
-	if (suspecting(n) || n->vw.status == SC_NODE_VIEW_CHANGE) {
+	/* Its sender saw a majority ask for that view and is in it: that
+	 * view change is under way (a minority that lost the votes of the
+	 * others must not stay in it alone). */
+	if (m->d) {
+		enter_view_change(n, view);
+		return;
+	}
+	if (suspecting(n) || (n->vw.status == SC_NODE_VIEW_CHANGE &&
+	    n->now >= n->vw.change_deadline)) {
 		if (!(n->vw.votes & (1ull << n->id)))
 			send_vote(n, view);
 		vote_for(n, view, n->id);
@@ -247,10 +330,16 @@ become_coordinator(struct sc_node *n)
 {
 	uint32_t was = n->vw.normal_view;
 
+	if (node_coordinator_of(n, n->vw.view) != n->id ||
+	    n->vw.status != SC_NODE_VIEW_CHANGE)
+		return;                 /* never: only its coordinator starts */
 	n->vw.completing = 0;
+	n->vw.cold = 0;
 	n->vw.status = SC_NODE_NORMAL;
 	n->vw.role = SC_ROLE_COORDINATOR;
 	n->vw.normal_view = n->vw.view;
+	n->vw.claim = UINT64_MAX;
+	n->vw.catching = 0;
 	n->vw.fresh = 0;
 	n->vw.changes++;
 	if (n->vw.best_commit > n->sm.commit)
@@ -311,7 +400,7 @@ complete(struct sc_node *n)
 	/* Our log is a prefix of the best one if we were normal in the
 	 * same view; otherwise only up to what we know committed. */
 	keep = n->vw.normal_view == n->vw.dvc[best].normal_view ?
-	    n->sm.log.op : n->sm.log.applied;
+	    node_view_claim(n) : n->sm.log.applied;
 	keep = min_u64(keep, n->vw.dvc[best].op);
 	if (keep < n->sm.log.op) {
 		node_say(n, SC_LOG_WARN, "view %u: cutting %llu uncommitted "
@@ -338,16 +427,15 @@ node_view_dvc(struct sc_node *n, const struct sc_msg *m)
 	uint32_t from = m ? m->h.sender : n->id;
 	uint32_t view = m ? m->h.view : n->vw.view;
 
-	if (m != NULL) {
-		if (n->vw.status == SC_NODE_RECOVERING || view < n->vw.view)
-			return;
-		if (view > n->vw.view) {
-			vote_for(n, view, from);
-			enter_view_change(n, view);
-		}
-	}
+	/* A DO_VIEW of a view we have not entered: its sender saw a
+	 * majority vote for it; we join when we see that too (it sends
+	 * again), never on one server's word. */
+	if (m != NULL && (n->vw.status == SC_NODE_RECOVERING ||
+	    view != n->vw.view))
+		return;
 	if (n->vw.status != SC_NODE_VIEW_CHANGE || n->vw.completing ||
-	    node_coordinator_of(n, view) != n->id)
+	    node_coordinator_of(n, view) != n->id ||
+	    (m == NULL && !node_disk_ok(n)))
 		return;
 	if (m != NULL) {
 		n->vw.dvc[from].normal_view = (uint32_t)m->a;
@@ -355,7 +443,7 @@ node_view_dvc(struct sc_node *n, const struct sc_msg *m)
 		n->vw.dvc[from].commit = m->c;
 	} else {
 		n->vw.dvc[from].normal_view = n->vw.normal_view;
-		n->vw.dvc[from].op = n->sm.log.op;
+		n->vw.dvc[from].op = node_view_claim(n);
 		n->vw.dvc[from].commit = n->sm.commit;
 	}
 	n->vw.dvc_got |= 1ull << from;
@@ -363,11 +451,34 @@ node_view_dvc(struct sc_node *n, const struct sc_msg *m)
 		complete(n);
 }
 
+/* What a DO_VIEW or REPORT may vouch for: our log, up to the claim. */
+uint64_t
+node_view_claim(const struct sc_node *n)
+{
+	return min_u64(n->sm.log.op, n->vw.claim);
+}
+
+/* A member catching up: once it holds durably what the coordinator
+ * began the view with, it is in the view's log (and says so on disk
+ * before it vouches for it). */
+void
+node_view_caught_up(struct sc_node *n)
+{
+	if (!n->vw.catching || n->sm.durable < n->vw.start_head)
+		return;
+	n->vw.catching = 0;
+	n->vw.normal_view = n->vw.view;
+	n->vw.claim = UINT64_MAX;
+	node_view_save(n);
+}
+
 /* Entries of the fetch arrived: done once we hold the best log. */
 void
 node_view_fetched(struct sc_node *n)
 {
-	if (n->vw.completing && n->sm.log.op >= n->vw.best_op)
+	if (n->vw.completing && n->vw.status == SC_NODE_VIEW_CHANGE &&
+	    node_coordinator_of(n, n->vw.view) == n->id &&
+	    n->sm.log.op >= n->vw.best_op)
 		become_coordinator(n);
 }
 
@@ -419,8 +530,20 @@ adopt(struct sc_node *n, const struct sc_msg *m)
 	n->vw.suspected = 0;
 	n->vw.status = SC_NODE_NORMAL;
 	n->vw.role = SC_ROLE_MEMBER;
+	n->vw.cold = 0;
+	n->vw.completing = 0;
 	set_view(n, m->h.view);
-	n->vw.normal_view = m->h.view;
+	/* In this view's log only once we hold what its coordinator began
+	 * it with (VR's state transfer): until then a DO_VIEW vouches for
+	 * the old view's log, and only up to where the two agree. */
+	n->vw.catching = n->sm.log.op < m->a;
+	n->vw.start_head = m->a;
+	if (n->vw.catching) {
+		n->vw.claim = min_u64(n->vw.claim, n->sm.log.op);
+	} else {
+		n->vw.normal_view = m->h.view;
+		n->vw.claim = UINT64_MAX;
+	}
 	n->vw.fresh = 0;
 	n->vw.changes++;
 	n->vw.heard = n->now;
@@ -443,6 +566,7 @@ node_view_heartbeat(struct sc_node *n, const struct sc_msg *m)
 {
 	if (n->vw.status == SC_NODE_NORMAL && m->h.view == n->vw.view) {
 		if (n->vw.role == SC_ROLE_MEMBER) {
+			n->vw.last_heartbeat = n->now;
 			if (m->a > n->sm.coord_head)
 				n->sm.coord_head = m->a;
 			if (m->b > n->sm.commit)
@@ -466,36 +590,49 @@ node_view_recovery(struct sc_node *n, const struct sc_msg *m)
 	int type = SC_RECOVERY_REPLY;
 
 	node_repair_heartbeat(n, node_addr(n, m->h.sender), type, m->a);
-	if (n->vw.status == SC_NODE_NORMAL && n->vw.role == SC_ROLE_MEMBER &&
+	if (m->b == 0 && n->vw.status == SC_NODE_NORMAL &&
+	    n->vw.role == SC_ROLE_MEMBER &&
 	    m->h.sender == node_coordinator_of(n, n->vw.view)) {
 		n->vw.heard = n->now - ms_to_us(n->conf->failover_ms);
 		node_view_tick(n);
 	}
 }
 
-/* Everyone who answered is recovering too: the whole cluster started.
- * Hold a view change among us: view 0 if nobody ever was in a view and
- * nobody holds anything, else one past every view anyone saw. */
+/* Everyone who answered is recovering too (or already in the view
+ * change such a cold start began): the whole cluster started. Hold a
+ * view change among us: view 0 if nobody ever was in a view and nobody
+ * holds anything, else one past every view anyone saw. */
 static void
 cold_start(struct sc_node *n)
 {
 	uint32_t view = n->vw.view > n->vw.saved_view ? n->vw.view :
-	    n->vw.saved_view;
-	int fresh = n->vw.fresh;
+	    n->vw.saved_view, joining = 0;
+	int fresh = n->vw.fresh, join = 0;
 
 	for (uint32_t s = 0; s < n->nservers; s++) {
+		const struct node_reply *r = &n->vw.reply[s];
+
 		if (!(n->vw.replied >> s & 1))
 			continue;
-		if (n->vw.reply[s].view > view)
-			view = n->vw.reply[s].view;
-		fresh = fresh && n->vw.reply[s].fresh;
+		if (r->status == SC_NODE_VIEW_CHANGE) {
+			if (!join || r->view > joining)
+				joining = r->view;
+			join = 1;
+		}
+		if (r->view > view)
+			view = r->view;
+		fresh = fresh && r->fresh;
 	}
-	if (!fresh || view > 0)
+	if (join)
+		view = joining;
+	else if (!fresh || view > 0)
 		view++;
 	node_say(n, SC_LOG_INFO, "every server that answered is starting "
-	    "too: holding a view change to view %u", view);
+	    "too: %s view change to view %u", join ? "joining the" :
+	    "holding a", view);
 	vote_for(n, view, n->id);
 	enter_view_change(n, view);
+	n->vw.cold = 1;
 }
 
 static void
@@ -504,10 +641,13 @@ check_recovery(struct sc_node *n)
 	uint32_t need = n->nservers - n->majority + 1, got = 0, busy = 0;
 
 	for (uint32_t s = 0; s < n->nservers; s++) {
+		const struct node_reply *r = &n->vw.reply[s];
+
 		if (!(n->vw.replied >> s & 1))
 			continue;
 		got++;
-		if (n->vw.reply[s].status != SC_NODE_RECOVERING)
+		if (r->status == SC_NODE_NORMAL ||
+		    (r->status == SC_NODE_VIEW_CHANGE && !r->cold))
 			busy++;
 	}
 	if (got >= need && busy == 0)
@@ -521,11 +661,22 @@ node_view_recovery_reply(struct sc_node *n, const struct sc_msg *m)
 {
 	struct node_reply *r = &n->vw.reply[m->h.sender];
 
-	if (n->vw.status != SC_NODE_RECOVERING || m->c != n->vw.nonce)
+	if (n->vw.status != SC_NODE_RECOVERING) {
+		/* The answer to a probe: a coordinator of a newer view (or
+		 * of ours, if we are not normal in it) starts it for us. */
+		if ((m->d & 0xff) == SC_NODE_NORMAL &&
+		    m->h.sender == node_coordinator_of(n, m->h.view) &&
+		    (m->h.view > n->vw.view || (m->h.view == n->vw.view &&
+		    n->vw.status != SC_NODE_NORMAL)))
+			adopt(n, m);
+		return;
+	}
+	if (m->c != n->vw.nonce)
 		return;
 	r->view = m->h.view;
 	r->status = (uint8_t)(m->d & 0xff);
 	r->fresh = (uint8_t)(m->d >> 8 & 1);
+	r->cold = (uint8_t)(m->d >> 9 & 1);
 	r->normal_view = (uint32_t)m->e;
 	r->op = m->a;
 	r->commit = m->b;
@@ -550,9 +701,12 @@ node_view_accepts(struct sc_node *n, const struct sc_msg *m)
 
 	if (view < n->vw.view) {
 		if (SC_MUTATED(SC_MUT_OLD_VIEW) && (type == SC_DATA ||
-		    type == SC_RETX) && s == node_coordinator_of(n, view))
+		    type == SC_RETX) && s == node_coordinator_of(n, view)) {
+			n->sm.stale++;
 			return 1;
+		}
 		n->sm.stale++;
+		tell_view(n, s);
 		return 0;
 	}
 	if (view > n->vw.view || n->vw.status != SC_NODE_NORMAL) {
@@ -561,6 +715,9 @@ node_view_accepts(struct sc_node *n, const struct sc_msg *m)
 		 * the server with the best log. */
 		if (type == SC_HEARTBEAT)
 			return s == coord;
+		if (s == coord && n->vw.status != SC_NODE_RECOVERING &&
+		    (view > n->vw.view || type == SC_DATA))
+			send_probe(n, s);
 		if (view != n->vw.view || n->vw.status != SC_NODE_VIEW_CHANGE)
 			return 0;
 		if (type == SC_NACK)
@@ -623,25 +780,34 @@ tick_member(struct sc_node *n)
 		enter_view_change(n, want);
 		return;
 	}
-	if (n->now >= n->vw.next_vote)
-		send_vote(n, want);
+	repeat_vote(n, want);
 }
 
 static void
 tick_change(struct sc_node *n)
 {
 	if (n->now >= n->vw.change_deadline) {
-		/* This view's coordinator never started it: the next. */
-		node_say(n, SC_LOG_WARN, "view %u: no start from server %u: "
-		    "trying view %u", n->vw.view,
-		    node_coordinator_of(n, n->vw.view), n->vw.view + 1);
-		vote_for(n, n->vw.view + 1, n->id);
-		enter_view_change(n, n->vw.view + 1);
-		return;
+		/* This view's coordinator has not started it: ask for the
+		 * next, which starts once a majority asks too. */
+		if (n->vw.vote_view <= n->vw.view) {
+			node_say(n, SC_LOG_WARN, "view %u: no start from "
+			    "server %u: asking for view %u", n->vw.view,
+			    node_coordinator_of(n, n->vw.view),
+			    n->vw.view + 1);
+			vote_for(n, n->vw.view + 1, n->id);
+		}
+		vote_for(n, n->vw.vote_view, n->id);
+		if (popcount(n->vw.votes) >= (int)n->majority) {
+			enter_view_change(n, n->vw.vote_view);
+			return;
+		}
+		repeat_vote(n, n->vw.vote_view);
 	}
 	if (n->now >= n->vw.next_change_send) {
 		send_vote(n, n->vw.view);
 		send_dvc(n);
+		/* Its heartbeat may be what we lose: ask the coordinator. */
+		send_probe(n, node_coordinator_of(n, n->vw.view));
 		n->vw.next_change_send = n->now + vc_resend_us(n);
 	}
 	if (n->vw.completing && n->now >= n->vw.next_fetch)
@@ -675,8 +841,10 @@ node_view_deadline(const struct sc_node *n)
 	case SC_NODE_RECOVERING:
 		return n->vw.next_recovery;
 	case SC_NODE_VIEW_CHANGE: {
-		int64_t t = min_i64(n->vw.change_deadline,
-		    n->vw.next_change_send);
+		int64_t t = n->now >= n->vw.change_deadline ? n->vw.next_vote :
+		    n->vw.change_deadline;
+
+		t = min_i64(t, n->vw.next_change_send);
 
 		return n->vw.completing ? min_i64(t, n->vw.next_fetch) : t;
 	}

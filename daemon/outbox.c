@@ -188,6 +188,10 @@ sc_outbox_discard(struct sc_outbox *o, uint64_t ticket)
 {
 	uint32_t i, kept = 0, dropped = 0;
 
+	/* What is cut is not durable any more: ids after it, written anew,
+	 * wait for their own write. */
+	if (o->durable > ticket)
+		o->durable = ticket;
 	for (i = 0; i < o->nwait; i++) {
 		if (o->wait[i].ticket > ticket)
 			dropped++;

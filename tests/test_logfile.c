@@ -417,7 +417,7 @@ test_view_order_and_old_format(void **state)
 static void
 test_state_file(void **state)
 {
-	struct sc_state st = { 7, 5, 123456789012ULL }, got;
+	struct sc_state st = { 7, 5, 123456789012ULL, 99 }, got;
 	char err[512], p[600];
 	uint8_t b[SC_STATE_LEN];
 	FILE *f;
@@ -431,6 +431,7 @@ test_state_file(void **state)
 	assert_int_equal(got.view, 7);
 	assert_int_equal(got.normal_view, 5);
 	assert_true(got.commit == st.commit);
+	assert_true(got.claim == 99);
 	for (size_t i = 0; i < SC_STATE_LEN * 8; i++) {
 		sc_state_encode(b, &st);
 		b[i / 8] ^= (uint8_t)(1u << (i % 8));

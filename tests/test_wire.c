@@ -1496,12 +1496,15 @@ write_corpus(const char *dir)
 			return -1;
 	}
 	/* libtpl 1.6.1 over-read: count 0xffffffff, no elements */
-	img_begin(&w, img, "A(UUB)", 0);
+	img_begin(&w, img, "UA(UUB)", 0);
+	iw_u64(&w, 0);
 	iw_u32(&w, 0xffffffff);
 	n = wrap(SC_ADD, img, img_end(&w), dgram);
 	if (write_file(dir, "crash-tpl-huge-count", dgram, n) != 0)
 		return -1;
-	img_begin(&w, img, "UA(UUUB)", 0);
+	img_begin(&w, img, "UUUA(UUUB)", 0);
+	iw_u64(&w, 1);
+	iw_u64(&w, 1);
 	iw_u64(&w, 1);
 	iw_u32(&w, 0x80000000);
 	n = wrap(SC_DATA, img, img_end(&w), dgram);

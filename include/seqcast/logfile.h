@@ -68,8 +68,11 @@ struct sc_logfile {
 /* The durable state beside the log. */
 struct sc_state {
 	uint32_t view;        /* highest view entered */
-	uint32_t normal_view; /* last view this server was normal in */
+	uint32_t normal_view; /* last view whose log (all it held when the
+	                         view began included) this server holds */
 	uint64_t commit;      /* entries up to here are committed */
+	uint64_t claim;       /* entries after this one are not vouched for
+	                         in normal_view's log (catching up) */
 };
 
 /* Every SC_LOG_INDEX_EVERY-th record's offset is kept in memory (16 bytes
@@ -121,8 +124,8 @@ int sc_state_load(const char *dir, uint32_t server, struct sc_state *st,
     char *err, size_t errlen);
 int sc_state_save(const char *dir, uint32_t server, const struct sc_state *st,
     char *err, size_t errlen);
-/* The state's bytes (28: magic, view, normal view, commit, CRC). */
-#define SC_STATE_LEN 28
+/* The state's bytes (36: magic, view, normal view, commit, claim, CRC). */
+#define SC_STATE_LEN 36
 void sc_state_encode(uint8_t buf[SC_STATE_LEN], const struct sc_state *st);
 int sc_state_decode(const uint8_t *buf, size_t len, struct sc_state *st);
 

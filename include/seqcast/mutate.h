@@ -20,7 +20,10 @@ enum sc_mutation {
 	SC_MUT_DISK_IGNORE,      /* a failed write goes on as if it worked */
 	SC_MUT_STAMPED_UNCHECKED,/* ack a STAMPED id without checking that
 	                            the entry there is this request */
-	SC_MUT_STAMPED_NO_GAP,   /* a STAMPED id does not reveal a gap */
+	SC_MUT_TAIL_BY_HEARTBEAT,/* only a heartbeat reveals a lost tail (a
+	                            STAMPED id does not, the coordinator
+	                            pushes nothing to a member that misses
+	                            its heartbeats) */
 	SC_MUT_ACK_NO_MAJORITY,  /* commit what the coordinator alone holds */
 	SC_MUT_SKIP_COMPLETION,  /* a new coordinator skips completing its
 	                            log from the best of the majority */

@@ -81,6 +81,7 @@ struct sc_node_info {
 	uint64_t applied;          /* applied (shown) */
 	uint64_t view_changes;     /* views entered */
 	int disk_failed;           /* writes failing: not accepting entries */
+	uint64_t stale;            /* datagrams of an older view refused */
 };
 
 /* Table sizes against their caps (the simulator checks them). */
@@ -119,6 +120,11 @@ void sc_node_start(struct sc_node *n, int64_t now);
 /* Stopping cleanly: the state file gets the commit point, so a restart
  * applies what is known committed at once. */
 void sc_node_stop(struct sc_node *n);
+
+/* For tests and the fuzzer: start in view `view` at once, as its
+ * coordinator if the rule makes us that, else as a member (what a
+ * finished view change leaves), without asking anyone. */
+void sc_node_start_as(struct sc_node *n, int64_t now, uint32_t view);
 
 /* Events. now: monotonic microseconds, never going back. */
 void sc_node_receive(struct sc_node *n, int64_t now,

@@ -92,8 +92,9 @@ void sc_outbox_durable(struct sc_outbox *o, uint64_t ticket);
 /* Room to keep more datagrams waiting? (The coordinator stamps only
  * while there is.) */
 int sc_outbox_room(const struct sc_outbox *o);
-/* The write behind tickets above `ticket` failed: drop what waits for
- * them (and open batches that need them); their count. */
+/* Everything after `ticket` was cut (a failed write, a view change):
+ * drop what waits for it (and open batches that need it), and take the
+ * durable mark back to it; the count dropped. */
 uint32_t sc_outbox_discard(struct sc_outbox *o, uint64_t ticket);
 /* Drop open batches of this type (e.g. DATA of a view just left). */
 void sc_outbox_drop(struct sc_outbox *o, int type);

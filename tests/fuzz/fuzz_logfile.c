@@ -22,7 +22,8 @@
  * corpus/logfile/flipped-body aborts (a bit flipped in the body of record
  * 3 of 8); treat a bad header as torn: flipped-bit (record 2's header)
  * aborts. bad-last-body (the last record's body damaged) must not abort:
- * that is a torn write.
+ * that is a torn write. The corpus is written by tests/fuzz/mkcorpus_logfile
+ * (`make build/fuzz/mkcorpus_logfile`), with sc_logrec_encode.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,27 +39,33 @@ struct span {
 	uint64_t next;     /* id the next record must carry */
 	uint64_t end;      /* where the next record must start */
 	uint64_t sum;      /* of what the records handed out */
+	uint32_t view;     /* views never go down along a log */
 };
 
 static int
-check(void *ctx, uint64_t id, uint64_t client, uint64_t req,
-    const uint8_t *value, uint32_t len, uint64_t offset)
+check(void *ctx, const struct sc_item *it, uint64_t offset)
 {
 	struct span *s = ctx;
 	const uint8_t *h = s->lo + offset;
+	uint32_t len = it->len;
 
-	if (id != s->next++ || offset != s->end || len > SC_VALUE_MAX ||
-	    (uint64_t)(s->hi - s->lo) - offset < SC_LOGREC_HEAD + (uint64_t)len)
+	if (it->id != s->next++ || offset != s->end || len > SC_VALUE_MAX ||
+	    (uint64_t)(s->hi - s->lo) - offset < SC_LOGREC_HEAD + (uint64_t)len ||
+	    it->view < s->view)
 		abort();
 	/* The record at offset, whole, intact, and the one handed out. */
-	if (value != h + SC_LOGREC_HEAD || sc_get_le32(h) != SC_LOGREC_MAGIC ||
-	    sc_get_le32(h + 4) != len || sc_get_le64(h + 8) != id ||
-	    sc_get_le64(h + 16) != client || sc_get_le64(h + 24) != req ||
-	    sc_get_le32(h + 32) != sc_crc32c(0, value, len) ||
-	    sc_get_le32(h + 36) != sc_crc32c(0, h, 36))
+	if (it->value != h + SC_LOGREC_HEAD ||
+	    sc_get_le32(h) != SC_LOGREC_MAGIC || sc_get_le32(h + 4) != len ||
+	    sc_get_le64(h + 8) != it->id ||
+	    sc_get_le64(h + 16) != it->client ||
+	    sc_get_le64(h + 24) != it->req ||
+	    sc_get_le32(h + 32) != it->view ||
+	    sc_get_le32(h + 40) != sc_crc32c(0, it->value, len) ||
+	    sc_get_le32(h + 44) != sc_crc32c(0, h, 44))
 		abort();
+	s->view = it->view;
 	s->end = offset + SC_LOGREC_HEAD + len;
-	s->sum = s->sum * 31 + id + offset * 7 + len;
+	s->sum = s->sum * 31 + it->id + offset * 7 + len + it->view;
 	return 0;
 }
 
@@ -80,7 +87,7 @@ torn(const uint8_t *h, uint64_t rem)
 	if (rem < SC_LOGREC_HEAD || all_zero(h, rem))
 		return 1;
 	if (sc_get_le32(h) != SC_LOGREC_MAGIC ||
-	    sc_get_le32(h + 36) != sc_crc32c(0, h, 36))
+	    sc_get_le32(h + 44) != sc_crc32c(0, h, 44))
 		return 0;
 	len = sc_get_le32(h + 4);
 	if (len > SC_VALUE_MAX)
@@ -88,14 +95,14 @@ torn(const uint8_t *h, uint64_t rem)
 	if (rem < SC_LOGREC_HEAD + (uint64_t)len)
 		return 1;
 	return rem == SC_LOGREC_HEAD + (uint64_t)len &&
-	    sc_get_le32(h + 32) != sc_crc32c(0, h + SC_LOGREC_HEAD, len);
+	    sc_get_le32(h + 40) != sc_crc32c(0, h + SC_LOGREC_HEAD, len);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct span s = { data, data + size, 1, 0, 0 };
-	struct span again = { data, data + size, 1, 0, 0 };
+	struct span s = { data, data + size, 1, 0, 0, 0 };
+	struct span again = { data, data + size, 1, 0, 0, 0 };
 	uint64_t bad, good, bad2, good2;
 	const char *why, *why2;
 

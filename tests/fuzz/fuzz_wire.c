@@ -37,7 +37,7 @@ item_equal(const struct sc_item *a, const struct sc_item *b)
 {
 	return a->id == b->id && a->client == b->client &&
 	    a->req == b->req && a->first == b->first && a->last == b->last &&
-	    a->status == b->status && a->len == b->len &&
+	    a->status == b->status && a->len == b->len && a->view == b->view &&
 	    (a->len == 0 || memcmp(a->value, b->value, a->len) == 0);
 }
 
@@ -49,8 +49,9 @@ msg_equal(const struct sc_msg *x, const struct sc_msg *y)
 	if (x->h.magic != y->h.magic || x->h.version != y->h.version ||
 	    x->h.type != y->h.type || x->h.flags != y->h.flags ||
 	    x->h.cluster != y->h.cluster || x->h.sender != y->h.sender ||
-	    x->h.epoch != y->h.epoch || x->a != y->a || x->b != y->b ||
-	    x->count != y->count)
+	    x->h.view != y->h.view || x->h.config != y->h.config ||
+	    x->a != y->a || x->b != y->b || x->c != y->c || x->d != y->d ||
+	    x->e != y->e || x->count != y->count)
 		return 0;
 	if ((x->text == NULL) != (y->text == NULL))
 		return 0;

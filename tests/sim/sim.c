@@ -186,6 +186,7 @@ plan_draw(struct sim *s, int nservers)
 	p->loss = sim_below(s, 3) == 0 ? 0 : sim_uniform(s) * 0.25;
 	p->dup = sim_below(s, 3) == 0 ? 0 : sim_uniform(s) * 0.05;
 	p->jitter = (int64_t)sim_below(s, 3000);
+	p->late = sim_below(s, 3) == 0 ? sim_uniform(s) * 0.10 : 0;
 	p->crashes = (int)sim_below(s, 4);
 	p->partitions = (int)sim_below(s, 3);
 	p->disk_faults = p->data_dir ? (int)sim_below(s, 3) : 0;
@@ -238,11 +239,13 @@ sim_setup(struct sim *s, uint64_t seed, int nservers)
 	s->net.loss = s->plan.loss;
 	s->net.dup = s->plan.dup;
 	s->net.jitter = s->plan.jitter;
+	s->net.late = s->plan.late;
 	if (s->plan.persist_lost_type) {
-		s->net.lost_types = 1u << s->plan.persist_lost_type;
-		s->net.lost_types_to = 1u << (1 + sim_below(s,
+		s->plan.persist_lost_to = 1u << (1 + sim_below(s,
 		    (uint64_t)s->plan.nservers - 1) + s->conf.coordinator) %
 		    (uint32_t)s->plan.nservers;
+		s->net.lost_to[s->plan.persist_lost_type] =
+		    s->plan.persist_lost_to;
 	}
 	for (int i = 0; i < s->plan.nservers; i++) {
 		struct sim_server *v = &s->srv[i];
@@ -313,6 +316,13 @@ fault_crash(struct sim *s)
 {
 	struct sim_server *v = &s->srv[sim_below(s,
 	    (uint64_t)s->plan.nservers)];
+	struct sc_node_info info;
+
+	/* Half the crashes are the coordinator's: failover is the point. */
+	if (sim_below(s, 2) == 0 && v->alive) {
+		sc_node_info(v->node, &info);
+		v = &s->srv[info.coordinator];
+	}
 	int trusted = s->plan.data_dir && s->plan.fsync == SC_FSYNC_EACH;
 	int wipe = s->plan.data_dir && sim_below(s, 4) == 0;
 
@@ -336,6 +346,16 @@ fault_partition(struct sim *s)
 	s->plan.partitions--;
 	while (side == 0 || side == (1u << n) - 1)
 		side = (uint32_t)sim_below(s, 1u << n);
+	/* Often: the coordinator on the minority side, where it goes on a
+	 * while (until it sees it has no majority). */
+	if (sim_below(s, 2) == 0 && s->srv[0].alive) {
+		struct sc_node_info info;
+
+		sc_node_info(s->srv[0].node, &info);
+		side = 1u << info.coordinator;
+		if (n == 5)
+			side |= 1u << (info.coordinator + 1) % 5;
+	}
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++)
 			if ((side >> i & 1) != (side >> j & 1))
@@ -368,9 +388,8 @@ fault_type(struct sim *s)
 	if (s->plan.type_losses <= 0)
 		return;
 	s->plan.type_losses--;
-	s->net.lost_types |= 1u << t;
-	s->net.lost_types_to |= (uint32_t)sim_below(s, 1u << s->plan.nservers);
-	sim_trace(s, "LOSE %s to %#x", sc_type_name(t), s->net.lost_types_to);
+	s->net.lost_to[t] |= (uint32_t)sim_below(s, 1u << s->plan.nservers);
+	sim_trace(s, "LOSE %s to %#x", sc_type_name(t), s->net.lost_to[t]);
 }
 
 /* Undo what a window of faults did (not the crashes). */
@@ -380,12 +399,10 @@ fault_clear(struct sim *s, int all)
 	memset(s->net.cut, 0, sizeof(s->net.cut));
 	for (int i = 0; i < s->plan.nservers; i++)
 		s->srv[i].disk.failing = 0;
-	if (s->plan.persist_lost_type && !all) {
-		s->net.lost_types &= 1u << s->plan.persist_lost_type;
-	} else if (!s->plan.persist_lost_type) {
-		s->net.lost_types = 0;
-		s->net.lost_types_to = 0;
-	}
+	memset(s->net.lost_to, 0, sizeof(s->net.lost_to));
+	if (s->plan.persist_lost_type && !all)
+		s->net.lost_to[s->plan.persist_lost_type] =
+		    s->plan.persist_lost_to;
 	sim_trace(s, "HEAL");
 }
 
@@ -412,12 +429,17 @@ fault_step(struct sim *s)
 	s->next_fault = s->now + 100000 + (int64_t)sim_below(s, 700000);
 }
 
-/* The faults stop: heal the network, restart the crashed, and from now
- * on only the persistent faults remain (random loss, a lost type). */
+/* The faults stop: heal the network, stop losing and duplicating,
+ * restart the crashed. Only a plan's persistent fault remains (every
+ * heartbeat lost on its way to one member): the cluster must converge
+ * without them. */
 static void
 heal_all(struct sim *s)
 {
 	fault_clear(s, 0);
+	s->net.loss = 0;
+	s->net.dup = 0;
+	s->net.late = 0;
 	for (int i = 0; i < s->plan.nservers; i++)
 		if (!s->srv[i].alive && s->srv[i].down_until > s->now)
 			s->srv[i].down_until = s->now;

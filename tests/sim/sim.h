@@ -19,8 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "seqcast/choice.h"
 #include "seqcast/config.h"
 #include "seqcast/node.h"
+#include "seqcast/resend.h"
 #include "seqcast/wire.h"
 
 #define SIM_SERVERS_MAX 5
@@ -45,10 +47,12 @@ struct sim_net {
 	size_t len, cap;
 	uint64_t seq;
 	double loss, dup;          /* per delivery */
+	double late;               /* ... delayed 5-300 ms more (reordered
+	                              across view changes) */
 	int64_t delay_min, jitter; /* microseconds */
 	uint32_t cut[SIM_SERVERS_MAX]; /* bit j of cut[i]: i cannot reach j */
-	uint32_t lost_types;       /* types lost entirely (bits) ... */
-	uint32_t lost_types_to;    /* ... on the way to these servers (bits) */
+	uint32_t lost_to[SC_TYPE_COUNT]; /* per type: the servers it never
+	                              reaches (bits) */
 	uint64_t sent, delivered, dropped;
 };
 
@@ -88,25 +92,16 @@ struct sim_server {
 	double drift;              /* its clock runs this much fast (ppm) */
 };
 
-struct sim_req {
-	uint8_t state;             /* 0 unsent, 1 out, 2 acked */
-	uint8_t tries;
-	uint64_t id;               /* acknowledged id */
-	int64_t due;               /* resend at */
-	int64_t sent;
-};
-
 struct sim_client {
 	int idx;
 	uint64_t client_id;
-	int target;                /* server it sends to */
+	int first;                 /* the server its list starts with */
 	uint32_t total, next, acked;
-	uint32_t lo;               /* lowest request not acknowledged */
 	uint32_t window;
 	int64_t start;
-	int64_t rto;
-	uint32_t silent;           /* resends without any answer */
-	struct sim_req req[SIM_REQS_MAX + 1];
+	struct sc_resend resend;   /* the policy of `seqcast add` */
+	struct sc_choice choice;   /* ... and its choice of server */
+	uint64_t id[SIM_REQS_MAX + 1]; /* acknowledged ids (0: not yet) */
 	struct sc_decoder *dec;
 };
 
@@ -119,11 +114,12 @@ struct sim_plan {
 	uint32_t reqs;             /* per client */
 	int64_t fault_end;         /* faults stop here */
 	int64_t bound;             /* converge by this long after */
-	double loss, dup;
+	double loss, dup, late;
 	int64_t jitter;
 	int crashes, partitions, disk_faults, type_losses;
 	int lost_type;             /* a type lost entirely (0: none) */
 	int persist_lost_type;     /* ... to one member, for the whole run */
+	uint32_t persist_lost_to;  /* that member (bit) */
 };
 
 struct sim {
@@ -152,6 +148,7 @@ struct sim {
 	uint64_t nstamps, stamps_cap;
 	uint64_t steps, crashes, restarts, partitions, disk_faults;
 	uint64_t views;            /* highest view seen */
+	uint64_t stale;            /* datagrams of an older view refused */
 };
 
 /* sim.c */

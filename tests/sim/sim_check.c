@@ -304,16 +304,16 @@ sim_check_end(struct sim *s)
 		}
 		for (int c = 0; c < s->plan.nclients; c++)
 			for (uint32_t r = 1; r <= s->cli[c].total; r++) {
-				const struct sim_req *q = &s->cli[c].req[r];
+				uint64_t qid = s->cli[c].id[r];
 				struct sc_item it;
 				uint8_t v[64];
 				uint32_t len;
 
-				if (q->state != 2)
+				if (qid == 0)
 					continue;
 				sim_client_value(s->cli[c].client_id, r, v,
 				    &len);
-				if (sc_node_entry(n, q->id, &it) == -1 ||
+				if (sc_node_entry(n, qid, &it) == -1 ||
 				    it.client != s->cli[c].client_id ||
 				    it.req != r || it.len != len ||
 				    memcmp(it.value, v, len) != 0) {
@@ -321,7 +321,7 @@ sim_check_end(struct sim *s)
 					    "acknowledged as %llu is not there",
 					    i, (unsigned long long)
 					    s->cli[c].client_id, r,
-					    (unsigned long long)q->id);
+					    (unsigned long long)qid);
 					return;
 				}
 			}

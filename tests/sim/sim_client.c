@@ -1,9 +1,9 @@
 /*
- * sim_client.c - simulated clients: each adds its requests through one
- * server with a window of requests in flight, resends what is not
- * acknowledged (the retry policy of `seqcast add`), moves to another
- * server when its own is silent or answers UNAVAILABLE, and records
- * every acknowledged id for the checks.
+ * sim_client.c - simulated clients: each adds its requests with a window
+ * of them in flight, through the resend policy and the choice of server
+ * that `seqcast add` itself uses (resend.h, choice.h: the same code, with
+ * the simulated clock), listing every server as `--server` would. It
+ * records every acknowledged id for the checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,7 @@
 
 #include "sim.h"
 
-#define RTO_MIN 20000
-#define RTO_MAX 1000000
+#define BATCH 64
 
 void
 sim_client_value(uint64_t client, uint64_t req, uint8_t *buf, uint32_t *len)
@@ -34,19 +33,30 @@ client_addr(int idx)
 	return a;
 }
 
+static int
+target(const struct sim *s, const struct sim_client *c)
+{
+	return (int)((c->first + c->choice.current) % (uint32_t)s->plan.nservers);
+}
+
 void
 sim_client_init(struct sim *s, struct sim_client *c, int idx)
 {
+	struct sc_resend_conf rc;
+
 	memset(c, 0, sizeof(*c));
 	c->idx = idx;
 	c->client_id = 0x1000 + (uint64_t)idx * 0x10001 + s->seed % 997;
-	c->target = (int)sim_below(s, (uint64_t)s->plan.nservers);
+	c->first = (int)sim_below(s, (uint64_t)s->plan.nservers);
 	c->total = s->plan.reqs > SIM_REQS_MAX ? SIM_REQS_MAX : s->plan.reqs;
 	c->next = 1;
-	c->lo = 1;
 	c->window = 1 + (uint32_t)sim_below(s, 24);
 	c->start = 30000 + (int64_t)sim_below(s, 300000);
-	c->rto = RTO_MIN;
+	sc_resend_defaults(&rc);
+	if (sc_resend_init(&c->resend, &rc) == -1)
+		abort();
+	sc_choice_init(&c->choice, (uint32_t)s->plan.nservers, INT64_MAX / 4,
+	    0);
 	c->dec = sc_decoder_new();
 	if (c->dec == NULL)
 		abort();
@@ -55,16 +65,19 @@ sim_client_init(struct sim *s, struct sim_client *c, int idx)
 void
 sim_client_free(struct sim_client *c)
 {
+	sc_resend_free(&c->resend);
 	if (c->dec != NULL)
 		sc_decoder_free(c->dec);
 	c->dec = NULL;
 }
 
-/* Send the requests in items (one ADD datagram). */
+/* One ADD datagram with requests reqs[0..n). */
 static void
-send_add(struct sim *s, struct sim_client *c, struct sc_item *items,
+send_add(struct sim *s, struct sim_client *c, const uint64_t *reqs,
     uint32_t n)
 {
+	static uint8_t vals[BATCH][48];
+	struct sc_item items[BATCH];
 	uint8_t buf[SC_DATAGRAM_MAX];
 	struct sockaddr_in from = client_addr(c->idx);
 	struct sc_msg m;
@@ -73,6 +86,13 @@ send_add(struct sim *s, struct sim_client *c, struct sc_item *items,
 	if (n == 0)
 		return;
 	memset(&m, 0, sizeof(m));
+	memset(items, 0, sizeof(items));
+	for (uint32_t i = 0; i < n; i++) {
+		items[i].client = c->client_id;
+		items[i].req = reqs[i];
+		sim_client_value(c->client_id, reqs[i], vals[i], &items[i].len);
+		items[i].value = vals[i];
+	}
 	m.h.magic = SC_MAGIC;
 	m.h.version = SC_VERSION;
 	m.h.type = SC_ADD;
@@ -82,69 +102,54 @@ send_add(struct sim *s, struct sim_client *c, struct sc_item *items,
 	len = sc_encode(&m, buf, sizeof(buf));
 	if (len < 0)
 		abort();
-	sim_net_send(s, -1, &from, &s->conf.servers[c->target].listen, buf,
+	sim_net_send(s, -1, &from, &s->conf.servers[target(s, c)].listen, buf,
 	    (size_t)len);
 }
 
-/* Another server: the one we talk to says it cannot help, or is silent. */
+/* The server failed us (silent, unavailable): maybe another. */
 static void
-rotate(struct sim *s, struct sim_client *c)
+failed(struct sim *s, struct sim_client *c, enum sc_choice_why why)
 {
-	c->target = (c->target + 1) % s->plan.nservers;
-	c->silent = 0;
-	sim_trace(s, "c%d: now through s%d", c->idx, c->target);
+	int before = target(s, c);
+
+	if (sc_choice_failed(&c->choice, why) == SC_CHOICE_SWITCH)
+		sc_resend_restart(&c->resend, s->now);
+	if (target(s, c) != before)
+		sim_trace(s, "c%d: %s s%d, now through s%d", c->idx,
+		    sc_choice_why_name(why), before, target(s, c));
 }
 
 void
 sim_client_tick(struct sim *s, struct sim_client *c)
 {
-	static uint8_t vals[64][48];
-	struct sc_item items[64];
-	uint32_t n = 0;
+	uint64_t reqs[BATCH];
+	uint32_t n;
 
-	while (c->lo < c->next && c->req[c->lo].state == 2)
-		c->lo++;
-	for (uint32_t r = c->lo; r < c->next && n < 64; r++) {
-		struct sim_req *q = &c->req[r];
-
-		if (q->state != 1 || q->due > s->now)
-			continue;
-		/* A request unanswered: resend, with backoff. */
-		if (++q->tries > 1 && ++c->silent >= 3 * c->window)
-			rotate(s, c);
-		q->due = s->now + (c->rto << (q->tries < 6 ? q->tries : 6));
-		if (q->due - s->now > RTO_MAX)
-			q->due = s->now + RTO_MAX;
-		memset(&items[n], 0, sizeof(items[n]));
-		items[n].client = c->client_id;
-		items[n].req = r;
-		sim_client_value(c->client_id, r, vals[n], &items[n].len);
-		items[n].value = vals[n];
-		n++;
+	if (sc_resend_silent(&c->resend))
+		failed(s, c, SC_CHOICE_SILENT);
+	while ((n = sc_resend_due(&c->resend, s->now, reqs, BATCH)) > 0) {
+		send_add(s, c, reqs, n);
+		if (n < BATCH)
+			break;
 	}
+	n = 0;
 	while (s->now >= c->start && c->next <= c->total &&
-	    c->next - 1 - c->acked < c->window && n < 64) {
-		struct sim_req *q = &c->req[c->next];
-
-		q->state = 1;
-		q->sent = s->now;
-		q->due = s->now + c->rto;
-		memset(&items[n], 0, sizeof(items[n]));
-		items[n].client = c->client_id;
-		items[n].req = c->next;
-		sim_client_value(c->client_id, c->next, vals[n],
-		    &items[n].len);
-		items[n].value = vals[n];
-		n++;
-		c->next++;
+	    sc_resend_outstanding(&c->resend) < c->window &&
+	    sc_resend_room(&c->resend) && n < BATCH) {
+		if (sc_resend_sent(&c->resend, c->next, s->now) == -1)
+			abort();
+		reqs[n++] = c->next++;
+		if (c->next > c->total)
+			sc_resend_input_done(&c->resend);
 	}
-	send_add(s, c, items, n);
+	send_add(s, c, reqs, n);
 }
 
 void
 sim_client_receive(struct sim *s, struct sim_client *c, const void *buf,
     size_t len)
 {
+	int unavailable = 0;
 	struct sc_msg m;
 
 	if (sc_decode(c->dec, buf, len, s->conf.cluster_id, &m) !=
@@ -152,57 +157,48 @@ sim_client_receive(struct sim *s, struct sim_client *c, const void *buf,
 		return;
 	for (uint32_t i = 0; i < m.count; i++) {
 		const struct sc_item *it = &m.items[i];
-		struct sim_req *q;
 
 		if (it->client != c->client_id || it->req == 0 ||
 		    it->req >= c->next)
 			continue;
-		q = &c->req[it->req];
-		c->silent = 0;
 		if (it->status == SC_OK) {
 			sim_check_acked(s, c->client_id, it->req, it->id);
-			if (q->state == 2) {
-				if (q->id != it->id)
-					sim_fail(s, "client %llx request %llu "
-					    "acked as %llu and as %llu",
-					    (unsigned long long)c->client_id,
-					    (unsigned long long)it->req,
-					    (unsigned long long)q->id,
-					    (unsigned long long)it->id);
-				continue;
+			if (c->id[it->req] != 0 && c->id[it->req] != it->id)
+				sim_fail(s, "client %llx request %llu acked "
+				    "as %llu and as %llu",
+				    (unsigned long long)c->client_id,
+				    (unsigned long long)it->req,
+				    (unsigned long long)c->id[it->req],
+				    (unsigned long long)it->id);
+			if (sc_resend_acked(&c->resend, it->req, s->now,
+			    NULL)) {
+				c->id[it->req] = it->id;
+				c->acked++;
 			}
-			q->state = 2;
-			q->id = it->id;
-			c->acked++;
-			if (q->tries == 0 && s->now > q->sent) {
-				int64_t rtt = s->now - q->sent;
-
-				c->rto = 2 * rtt > RTO_MIN ? 2 * rtt : RTO_MIN;
-			}
-		} else if (it->status == SC_ERR_UNAVAILABLE) {
-			rotate(s, c);
-			q->due = s->now + c->rto;
+			sc_choice_progress(&c->choice, s->now);
 		} else if (it->status == SC_ERR_BUSY) {
-			q->due = s->now + 2 * c->rto;
+			sc_resend_busy(&c->resend, it->req, s->now);
+			sc_choice_progress(&c->choice, s->now);
+		} else if (it->status == SC_ERR_UNAVAILABLE) {
+			sc_resend_busy(&c->resend, it->req, s->now);
+			unavailable = 1;
 		} else {
 			sim_fail(s, "client %llx: status %d",
 			    (unsigned long long)c->client_id, it->status);
 		}
 	}
-	/* Room in the window: send more now. */
-	if (c->next <= c->total && c->next - 1 - c->acked < c->window)
-		sim_client_tick(s, c);
+	if (unavailable)
+		failed(s, c, SC_CHOICE_UNAVAILABLE);
+	sim_client_tick(s, c);
 }
 
 int64_t
 sim_client_deadline(const struct sim_client *c)
 {
-	int64_t t = INT64_MAX;
+	int64_t t = sc_resend_next_deadline(&c->resend);
 
-	if (c->next <= c->total && c->next - 1 - c->acked < c->window)
+	if (c->next <= c->total &&
+	    sc_resend_outstanding(&c->resend) < c->window && c->start < t)
 		t = c->start;
-	for (uint32_t r = c->lo; r < c->next; r++)
-		if (c->req[r].state == 1 && c->req[r].due < t)
-			t = c->req[r].due;
 	return t;
 }

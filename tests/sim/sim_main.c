@@ -28,7 +28,7 @@ int sim_step(struct sim *s);
 struct totals {
 	uint64_t seeds, failed, first_failed;
 	uint64_t entries, crashes, restarts, partitions, disk_faults;
-	uint64_t views, steps, sim_us;
+	uint64_t views, steps, sim_us, stale;
 };
 
 struct opts {
@@ -45,11 +45,34 @@ report_failure(struct sim *s, const struct opts *o)
 	printf("seed %llu FAILED: %s\n", (unsigned long long)s->seed,
 	    s->failure);
 	printf("  plan: %d servers, %s, coordinator %u, %d clients x %u, "
-	    "loss %.1f%% dup %.1f%% jitter %lld us, faults until %.2f s\n",
-	    p->nservers, p->data_dir ? (p->fsync == 0 ? "data_dir fsync=each" :
-	    "data_dir fsync=interval") : "in memory", s->conf.coordinator,
-	    p->nclients, p->reqs, p->loss * 100, p->dup * 100,
-	    (long long)p->jitter, (double)p->fault_end / 1e6);
+	    "loss %.1f%% dup %.1f%% late %.1f%% jitter %lld us, faults "
+	    "until %.2f s%s\n", p->nservers, p->data_dir ? (p->fsync == 0 ?
+	    "data_dir fsync=each" : "data_dir fsync=interval") : "in memory",
+	    s->conf.coordinator, p->nclients, p->reqs, p->loss * 100,
+	    p->dup * 100, p->late * 100, (long long)p->jitter,
+	    (double)p->fault_end / 1e6, p->persist_lost_type ?
+	    ", heartbeats lost to one member throughout" : "");
+	for (int i = 0; i < p->nservers; i++) {
+		struct sc_node_info in;
+
+		if (!s->srv[i].alive) {
+			printf("  s%d: down\n", i);
+			continue;
+		}
+		sc_node_info(s->srv[i].node, &in);
+		printf("  s%d: %s %s view %u (coordinator %u), held %llu, "
+		    "durable %llu, commit %llu, applied %llu%s\n", i,
+		    sc_node_status_name(in.status), in.role ? "coordinator" :
+		    "member", in.view, in.coordinator,
+		    (unsigned long long)in.op, (unsigned long long)in.durable,
+		    (unsigned long long)in.commit,
+		    (unsigned long long)in.applied,
+		    in.disk_failed ? ", disk failing" : "");
+	}
+	for (int i = 0; i < p->nclients; i++)
+		printf("  c%d: %u of %u acknowledged, %llu outstanding\n", i,
+		    s->cli[i].acked, s->cli[i].total,
+		    (unsigned long long)sc_resend_outstanding(&s->cli[i].resend));
 	if (!o->one) {
 		printf("  the last events (replay all: build/sim --seed %llu%s "
 		    "-vv):\n", (unsigned long long)s->seed,
@@ -113,6 +136,13 @@ run_seed(uint64_t seed, const struct opts *o, struct totals *t)
 	t->partitions += s->partitions;
 	t->disk_faults += s->disk_faults;
 	t->views += s->views;
+	for (int i = 0; i < s->plan.nservers; i++)
+		if (s->srv[i].alive) {
+			struct sc_node_info in;
+
+			sc_node_info(s->srv[i].node, &in);
+			t->stale += in.stale;
+		}
 	t->steps += s->steps;
 	t->sim_us += (uint64_t)s->now;
 	sim_teardown(s);
@@ -176,6 +206,7 @@ run_all(const struct opts *o, struct totals *t)
 		t->partitions += w.partitions;
 		t->disk_faults += w.disk_faults;
 		t->views += w.views;
+		t->stale += w.stale;
 		t->steps += w.steps;
 		t->sim_us += w.sim_us;
 	}
@@ -275,14 +306,15 @@ main(int argc, char **argv)
 	    a.tv_nsec) / 1e9;
 	printf("sim%s%s: %llu seeds (from %llu) in %.1f s, %llu failed: "
 	    "%llu entries acknowledged, %llu crashes (%llu restarts), "
-	    "%llu partitions, %llu disk faults, %.0f s simulated, %llu "
-	    "steps\n", o.mutation ? " --mutate " : "",
+	    "%llu partitions, %llu disk faults, %llu datagrams of older "
+	    "views refused, %.0f s simulated, %llu steps\n", o.mutation ? " --mutate " : "",
 	    o.mutation ? sc_mutation_name(o.mutation) : "",
 	    (unsigned long long)t.seeds, (unsigned long long)o.first, wall,
 	    (unsigned long long)t.failed, (unsigned long long)t.entries,
 	    (unsigned long long)t.crashes, (unsigned long long)t.restarts,
 	    (unsigned long long)t.partitions,
-	    (unsigned long long)t.disk_faults, (double)t.sim_us / 1e6,
+	    (unsigned long long)t.disk_faults, (unsigned long long)t.stale,
+	    (double)t.sim_us / 1e6,
 	    (unsigned long long)t.steps);
 	if (o.expect_fail) {
 		if (t.failed == 0) {

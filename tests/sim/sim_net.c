@@ -108,6 +108,8 @@ deliver(struct sim *s, int dest, const struct sockaddr_in *from,
 		p.when = s->now + s->net.delay_min +
 		    (s->net.jitter ? (int64_t)sim_below(s,
 		    (uint64_t)s->net.jitter) : 0);
+		if (s->net.late > 0 && sim_uniform(s) < s->net.late)
+			p.when += 5000 + (int64_t)sim_below(s, 495000);
 		p.seq = s->net.seq++;
 		p.dest = dest;
 		p.from = *from;
@@ -129,8 +131,8 @@ copies_for(struct sim *s, int from_srv, int dest, int type)
 	if (from_srv >= 0 && dest < SIM_SERVERS_MAX &&
 	    (n->cut[from_srv] >> dest & 1))
 		return 0;
-	if (dest < SIM_SERVERS_MAX && (n->lost_types >> type & 1) &&
-	    (n->lost_types_to >> dest & 1))
+	if (dest < SIM_SERVERS_MAX && type > 0 && type < SC_TYPE_COUNT &&
+	    (n->lost_to[type] >> dest & 1))
 		return 0;
 	if (from_srv != dest && sim_uniform(s) < n->loss)
 		return 0;
