@@ -160,6 +160,7 @@ server_crash(struct sim *s, struct sim_server *v, int wipe)
 	v->node = NULL;
 	v->alive = 0;
 	sim_disk_crash(v);
+	v->paused_until = 0;
 	if (wipe) {
 		v->disk.len = v->disk.synced = 0;
 		v->disk.nrec = 0;
@@ -191,6 +192,7 @@ plan_draw(struct sim *s, int nservers)
 	p->partitions = (int)sim_below(s, 3);
 	p->disk_faults = p->data_dir ? (int)sim_below(s, 3) : 0;
 	p->type_losses = (int)sim_below(s, 3);
+	p->pauses = (int)sim_below(s, 3);
 	if (sim_below(s, 8) == 0)
 		p->persist_lost_type = SC_HEARTBEAT;
 }
@@ -335,6 +337,29 @@ fault_crash(struct sim *s)
 	v->down_until = s->now + (int64_t)sim_below(s, 800000);
 }
 
+/* A long pause of one server (a frozen VM, a stopped process), most
+ * often the coordinator's: it wakes up believing what it believed. */
+static void
+fault_pause(struct sim *s)
+{
+	struct sim_server *v = &s->srv[sim_below(s,
+	    (uint64_t)s->plan.nservers)];
+	struct sc_node_info info;
+
+	if (s->plan.pauses <= 0 || !v->alive)
+		return;
+	if (sim_below(s, 3) != 0) {
+		sc_node_info(v->node, &info);
+		v = &s->srv[info.coordinator];
+		if (!v->alive)
+			return;
+	}
+	s->plan.pauses--;
+	v->paused_until = s->now + 100000 + (int64_t)sim_below(s, 700000);
+	sim_trace(s, "s%d: PAUSED until %.3f ms", v->idx,
+	    (double)v->paused_until / 1000);
+}
+
 static void
 fault_partition(struct sim *s)
 {
@@ -409,9 +434,12 @@ fault_clear(struct sim *s, int all)
 static void
 fault_step(struct sim *s)
 {
-	switch (sim_below(s, 6)) {
+	switch (sim_below(s, 7)) {
 	case 0:
 		fault_crash(s);
+		break;
+	case 5:
+		fault_pause(s);
 		break;
 	case 1:
 		fault_partition(s);
@@ -440,9 +468,12 @@ heal_all(struct sim *s)
 	s->net.loss = 0;
 	s->net.dup = 0;
 	s->net.late = 0;
-	for (int i = 0; i < s->plan.nservers; i++)
+	for (int i = 0; i < s->plan.nservers; i++) {
 		if (!s->srv[i].alive && s->srv[i].down_until > s->now)
 			s->srv[i].down_until = s->now;
+		if (s->srv[i].paused_until > s->now)
+			s->srv[i].paused_until = s->now;
+	}
 	s->healed = 1;
 	s->next_fault = INT64_MAX;
 	sim_trace(s, "FAULTS STOP");
@@ -487,6 +518,18 @@ deliver(struct sim *s, struct sim_packet *p)
 	}
 	if (!s->srv[p->dest].alive)
 		return;
+	if (s->srv[p->dest].paused_until > s->now) {
+		/* Waits in its socket until it wakes up. */
+		struct sim_packet later = *p;
+
+		later.when = s->srv[p->dest].paused_until;
+		later.buf = malloc(p->len ? p->len : 1);
+		if (later.buf == NULL)
+			abort();
+		memcpy(later.buf, p->buf, p->len);
+		sim_net_requeue(s, &later);
+		return;
+	}
 	sc_node_receive(s->srv[p->dest].node,
 	    sim_local(&s->srv[p->dest], s->now), &p->from, p->buf, p->len);
 	server_flush(s, &s->srv[p->dest]);
@@ -532,12 +575,16 @@ next_event(struct sim *s, int64_t *when, int *which)
 			}
 			continue;
 		}
-		if (v->disk.sync_pending && v->disk.sync_when < t) {
-			t = v->disk.sync_when;
+		if (v->disk.sync_pending && v->disk.sync_when < t &&
+		    v->paused_until < t) {
+			t = v->disk.sync_when > v->paused_until ?
+			    v->disk.sync_when : v->paused_until;
 			kind = -4;
 			*which = i;
 		}
 		d = world_at(v, sc_node_next_deadline(v->node));
+		if (d < v->paused_until)
+			d = v->paused_until;
 		if (d < t) {
 			t = d;
 			kind = 0;

@@ -87,6 +87,8 @@ struct sim_server {
 	struct sc_node *node;
 	struct sim_disk disk;
 	int64_t down_until;        /* crashed: restart at */
+	int64_t paused_until;      /* frozen (a long pause of the process:
+	                              what reaches it waits, no timer runs) */
 	uint64_t checked;          /* applied ids checked against the truth */
 	uint64_t restarts;
 	double drift;              /* its clock runs this much fast (ppm) */
@@ -116,7 +118,7 @@ struct sim_plan {
 	int64_t bound;             /* converge by this long after */
 	double loss, dup, late;
 	int64_t jitter;
-	int crashes, partitions, disk_faults, type_losses;
+	int crashes, partitions, disk_faults, type_losses, pauses;
 	int lost_type;             /* a type lost entirely (0: none) */
 	int persist_lost_type;     /* ... to one member, for the whole run */
 	uint32_t persist_lost_to;  /* that member (bit) */
@@ -165,6 +167,7 @@ int64_t sim_local(const struct sim_server *v, int64_t now);
 void sim_net_send(struct sim *s, int from_srv, const struct sockaddr_in *from,
     const struct sockaddr_in *to, const void *buf, size_t len);
 int sim_net_pop(struct sim *s, struct sim_packet *p);
+void sim_net_requeue(struct sim *s, const struct sim_packet *p);
 int64_t sim_net_next(const struct sim *s);
 void sim_net_free(struct sim *s);
 int sim_addr_server(const struct sim *s, const struct sockaddr_in *a);

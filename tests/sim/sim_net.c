@@ -53,6 +53,16 @@ push(struct sim *s, struct sim_packet p)
 	}
 }
 
+/* A packet back into the queue, at its (new) time. */
+void
+sim_net_requeue(struct sim *s, const struct sim_packet *p)
+{
+	struct sim_packet q = *p;
+
+	q.seq = s->net.seq++;
+	push(s, q);
+}
+
 int
 sim_net_pop(struct sim *s, struct sim_packet *out)
 {
