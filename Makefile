@@ -107,7 +107,10 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut
+$(BUILD)/mut/tests/test_node: $(BUILD)/mut/tests/test_node.o $(BUILD)/mut/libseqcast.a
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut $(BUILD)/mut/tests/test_node
 
 # The long simulator run: make sim SEEDS=200000
 sim: $(BUILD)/sim

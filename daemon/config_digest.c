@@ -108,3 +108,15 @@ int sc_config_digest_diff(const struct sc_config_digest *mine,
 	}
 	return n;
 }
+
+uint32_t sc_config_digest_word(const struct sc_config_digest *d)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < SC_DIGEST_PARTS; i++)
+		for (int b = 24; b >= 0; b -= 8) {
+			h ^= (d->part[i] >> b) & 0xff;
+			h *= 16777619u;
+		}
+	return h ? h : 1;
+}

@@ -2,6 +2,7 @@
  * mutate.c - names of the rules the simulator can break on purpose.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "seqcast/mutate.h"
 
@@ -27,4 +28,13 @@ const char *
 sc_mutation_name(int m)
 {
 	return m >= 0 && m < SC_MUT_COUNT ? names[m] : NULL;
+}
+
+int
+sc_mutation_by_name(const char *name)
+{
+	for (int m = 1; m < SC_MUT_COUNT; m++)
+		if (strcmp(names[m], name) == 0)
+			return m;
+	return -1;
 }

@@ -84,22 +84,6 @@ node_warn(struct sc_node *n, const char *fmt, ...)
 		node_say(n, SC_LOG_WARN, "%s", line);
 }
 
-/* The header's digest of the settings every server must share: the
- * parts of sc_config_digest folded into one word (FNV-1a), never 0 (the
- * word clients send). */
-static uint32_t
-config_word(const struct sc_config_digest *d)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < SC_DIGEST_PARTS; i++)
-		for (int b = 24; b >= 0; b -= 8) {
-			h ^= (d->part[i] >> b) & 0xff;
-			h *= 16777619u;
-		}
-	return h ? h : 1;
-}
-
 void
 node_msg(const struct sc_node *n, struct sc_msg *m, int type)
 {
@@ -194,7 +178,7 @@ sc_node_new(const struct sc_config *c, uint32_t id, const struct sc_io *io,
 	n->hdr.cluster = c->cluster_id;
 	n->hdr.sender = id;
 	sc_config_digest(c, &n->parts);
-	n->hdr.config = config_word(&n->parts);
+	n->hdr.config = sc_config_digest_word(&n->parts);
 	n->dgram_max = path_max(c);
 	n->dec = sc_decoder_new();
 	if (n->dec == NULL || sc_outbox_init(&n->out, &n->hdr, n->dgram_max,

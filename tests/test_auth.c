@@ -111,7 +111,7 @@ static void
 test_replay_window(void **state)
 {
 	struct sc_auth tx, rx;
-	static uint8_t bufs[3000][128];
+	static uint8_t bufs[3000][192];
 	static size_t lens[3000];
 	size_t inner;
 

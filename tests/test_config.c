@@ -403,7 +403,8 @@ static void test_errors_cluster_keys(void **state)
 	check_at_11("fault_types = data,bogus", "t.conf:11: key 'fault_types':"
 	    " unknown message type 'bogus' (one of add,fwd,data,retx,ack,"
 	    "stamped,heartbeat,nack,report,gone,log_req,log_reply,stats_req,"
-	    "stats_reply,all)");
+	    "stats_reply,view_change,do_view,recovery,recovery_reply,config,"
+	    "cookie,all)");
 	check_at_11("fault_types = data,,nack", "t.conf:11: key 'fault_types':"
 	    " empty item in type list 'data,,nack' (expected names like "
 	    "data,retx,nack or all)");
@@ -538,7 +539,8 @@ static void test_errors_servers(void **state)
 	expect_error(MINIMAL "[server 1]\nfault_types = x\n",
 	    "t.conf:7: key 'fault_types': unknown message type 'x' (one of "
 	    "add,fwd,data,retx,ack,stamped,heartbeat,nack,report,gone,log_req,"
-	    "log_reply,stats_req,stats_reply,all)");
+	    "log_reply,stats_req,stats_reply,view_change,do_view,recovery,"
+	    "recovery_reply,config,cookie,all)");
 }
 
 static void test_errors_whole_file(void **state)

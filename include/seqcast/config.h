@@ -143,6 +143,10 @@ void sc_config_digest(const struct sc_config *c, struct sc_config_digest *d);
 int sc_config_digest_diff(const struct sc_config_digest *mine,
     const struct sc_config_digest *theirs, char *buf, size_t len);
 
+/* The parts folded into one word (FNV-1a over them, big-endian), never
+ * 0: the digest every server datagram's header carries (clients send 0). */
+uint32_t sc_config_digest_word(const struct sc_config_digest *d);
+
 /* "id", "coordinator", "members", "group", "key_file", "value_max",
  * "heartbeat_ms", "failover_ms"; "?" for anything else. */
 const char *sc_config_digest_part_name(int part);

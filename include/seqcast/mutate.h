@@ -40,5 +40,7 @@ extern int sc_mutation;
 
 /* Its name ("apply-early", ...), NULL if out of range. */
 const char *sc_mutation_name(int m);
+/* The rule named `name`, -1 if none is. */
+int sc_mutation_by_name(const char *name);
 
 #endif

@@ -648,9 +648,10 @@ sim_step(struct sim *s)
 		break;
 	case -3:
 		s->srv[which].down_until = INT64_MAX;
-		if (s->srv[which].restarts++ > 0 || s->now > 20000)
+		if (s->srv[which].restarts++ > 0) {
 			sim_trace(s, "s%d: RESTART", which);
-		s->restarts++;
+			s->restarts++;   /* the first start is not one */
+		}
 		server_start(s, &s->srv[which]);
 		if (!s->failed)
 			server_flush(s, &s->srv[which]);

@@ -244,12 +244,8 @@ parse(int argc, char **argv, struct opts *o)
 			continue;
 		}
 		if (strcmp(a, "--mutate") == 0) {
-			for (o->mutation = 1; o->mutation < SC_MUT_COUNT;
-			    o->mutation++)
-				if (strcmp(sc_mutation_name(o->mutation),
-				    next) == 0)
-					break;
-			if (o->mutation == SC_MUT_COUNT)
+			o->mutation = sc_mutation_by_name(next);
+			if (o->mutation <= 0)
 				return -1;
 			i++;
 			continue;
