@@ -4,7 +4,9 @@
  *
  * Each part owns one struct of state and is the only one to write it:
  *   node.c         the door: events in, decode, dispatch, the send path
- *   node_view.c    struct node_view: status, view, view changes, recovery
+ *   node_view.c    struct node_view: status, view, view changes
+ *   node_join.c    (struct node_view too) start, recovery, adopting a
+ *                  view with state transfer, cold start
  *   node_stream.c  struct node_stream: the entries, hold-back, commit,
  *                  apply
  *   node_repair.c  struct node_repair: gaps and NACKs, retransmission,
@@ -259,7 +261,6 @@ void node_view_init(struct sc_node *n);
 void node_view_start(struct sc_node *n);
 void node_view_start_as(struct sc_node *n, uint32_t view);
 int node_view_accepts(struct sc_node *n, const struct sc_msg *m);
-void node_view_heard(struct sc_node *n, uint32_t sender);
 void node_view_heartbeat(struct sc_node *n, const struct sc_msg *m);
 void node_view_vote(struct sc_node *n, const struct sc_msg *m);
 void node_view_dvc(struct sc_node *n, const struct sc_msg *m);
@@ -272,6 +273,14 @@ int node_view_serving(const struct sc_node *n);
 uint64_t node_view_claim(const struct sc_node *n);
 void node_view_caught_up(struct sc_node *n);
 void node_view_save(struct sc_node *n);
+/* Between node_view.c and node_join.c only. */
+void node_view_set(struct sc_node *n, uint32_t view);
+void node_view_step_down(struct sc_node *n);
+void node_view_enter(struct sc_node *n, uint32_t view);
+void node_view_vote_for(struct sc_node *n, uint32_t view, uint32_t server);
+int64_t node_view_resend_us(const struct sc_node *n);
+void node_view_send_recovery(struct sc_node *n);
+void node_view_probe(struct sc_node *n, uint32_t to);
 
 /* node_stream.c */
 int node_stream_init(struct sc_node *n);
