@@ -26,7 +26,9 @@ EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
 TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-CORE_SRC = $(filter-out daemon/seqcastd.c,$(wildcard daemon/*.c))
+# the daemon's shell (daemon/seqcastd*.c) links only into seqcastd
+SHELL_SRC = $(wildcard daemon/seqcastd*.c)
+CORE_SRC = $(filter-out $(SHELL_SRC),$(wildcard daemon/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 # the client: tools/client/*.c; all but main.c also link into the tests
 CLIENT_SRC = $(filter-out tools/client/main.c,$(wildcard tools/client/*.c))
@@ -63,7 +65,7 @@ $(BUILD)/libseqcast.a: $(CORE_OBJ)
 $(BUILD)/libseqcast-client.a: $(CLIENT_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/seqcastd: $(BUILD)/daemon/seqcastd.o $(BUILD)/libseqcast.a
+$(BUILD)/seqcastd: $(SHELL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # --version: main.o is rebuilt when the version string changes

@@ -7,7 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "seqcast/auth.h"
+
+_Static_assert(SC_AUTH_KEY_BYTES == crypto_auth_KEYBYTES, "key size");
+_Static_assert(SC_AUTH_TAG_BYTES == crypto_auth_BYTES, "tag size");
 #include "seqcast/bytes.h"
 #include "seqcast/wire.h"
 
@@ -178,4 +183,10 @@ sc_auth_result_name(int r)
 	    "auth_replay", "auth_unexpected" };
 
 	return r >= 0 && r <= SC_AUTH_UNEXPECTED ? names[r] : "?";
+}
+
+void
+sc_auth_wipe(struct sc_auth *a)
+{
+	sodium_memzero(a, sizeof(*a));
 }

@@ -5,10 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "seqcast/bytes.h"
 #include "seqcast/entries.h"
 
 #define DIGEST_LEN 16
+#define STATE(e) ((crypto_generichash_state *)(void *)(e)->digest)
+
+_Static_assert(sizeof(crypto_generichash_state) <=
+    sizeof(((struct sc_entries *)0)->digest), "digest state size");
+_Static_assert(_Alignof(crypto_generichash_state) <= 64, "digest state alignment");
 
 int
 sc_entries_init(struct sc_entries *e, sc_entries_read_fn read,
@@ -20,7 +27,7 @@ sc_entries_init(struct sc_entries *e, sc_entries_read_fn read,
 	e->low = 1;
 	e->read = read;
 	e->read_ctx = read_ctx;
-	crypto_generichash_init(&e->digest, NULL, 0, DIGEST_LEN);
+	crypto_generichash_init(STATE(e), NULL, 0, DIGEST_LEN);
 	return 0;
 }
 
@@ -242,8 +249,8 @@ sc_entries_apply(struct sc_entries *e, uint64_t upto)
 			break;
 		sc_put_be64(head, it.id);
 		sc_put_be32(head + 8, it.len);
-		crypto_generichash_update(&e->digest, head, sizeof(head));
-		crypto_generichash_update(&e->digest, it.value, it.len);
+		crypto_generichash_update(STATE(e), head, sizeof(head));
+		crypto_generichash_update(STATE(e), it.value, it.len);
 		e->applied++;
 	}
 	return e->applied;
@@ -343,9 +350,10 @@ sc_entries_match(const struct sc_entries *e, const struct sc_segment *seg,
 void
 sc_entries_digest(const struct sc_entries *e, char hex[33])
 {
-	crypto_generichash_state copy = e->digest;
+	crypto_generichash_state copy;
 	uint8_t out[DIGEST_LEN];
 
+	memcpy(&copy, e->digest, sizeof(copy));
 	crypto_generichash_final(&copy, out, sizeof(out));
 	sodium_bin2hex(hex, 33, out, sizeof(out));
 }

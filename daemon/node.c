@@ -203,7 +203,7 @@ sc_node_free(struct sc_node *n)
 	sc_outbox_free(&n->out);
 	if (n->dec != NULL)
 		sc_decoder_free(n->dec);
-	sodium_memzero(&n->auth, sizeof(n->auth));
+	sc_auth_wipe(&n->auth);
 	free(n);
 }
 

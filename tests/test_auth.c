@@ -11,8 +11,8 @@
 #include "seqcast/auth.h"
 #include "seqcast/wire.h"
 
-static const uint8_t key1[crypto_auth_KEYBYTES] = { 1, 2, 3 };
-static const uint8_t key2[crypto_auth_KEYBYTES] = { 9, 9, 9 };
+static const uint8_t key1[SC_AUTH_KEY_BYTES] = { 1, 2, 3 };
+static const uint8_t key2[SC_AUTH_KEY_BYTES] = { 9, 9, 9 };
 
 /* A valid datagram from sender s (a heartbeat), sealed at time t. */
 static size_t

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -24,14 +24,15 @@
 #ifndef SEQCAST_AUTH_H
 #define SEQCAST_AUTH_H
 
-#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "seqcast/config.h"
+#include "seqcast/limits.h"
 
 #define SC_FLAG_MAC      0x0001
-#define SC_AUTH_TRAILER  (8 + crypto_auth_BYTES)
+#define SC_AUTH_KEY_BYTES 32              /* crypto_auth_KEYBYTES */
+#define SC_AUTH_TAG_BYTES 32              /* crypto_auth_BYTES */
+#define SC_AUTH_TRAILER  (8 + SC_AUTH_TAG_BYTES)
 #define SC_AUTH_WINDOW   1024
 #define SC_AUTH_SKEW_US  (60LL * 1000000)
 
@@ -42,7 +43,7 @@ struct sc_auth_peer {
 
 struct sc_auth {
 	int on;
-	uint8_t key[crypto_auth_KEYBYTES];
+	uint8_t key[SC_AUTH_KEY_BYTES];
 	uint64_t counter;                 /* last counter we sent */
 	struct sc_auth_peer peer[SC_SERVERS_MAX];
 };
@@ -54,6 +55,9 @@ enum sc_auth_result {
 	SC_AUTH_REPLAY,    /* counter already seen or too old */
 	SC_AUTH_UNEXPECTED,/* a MAC while we have no key */
 };
+
+/* Zero a's key and state (a copy about to be dropped). */
+void sc_auth_wipe(struct sc_auth *a);
 
 /* Read a key file: 64 hex digits (whitespace around them allowed). */
 int sc_auth_load(struct sc_auth *a, const char *path, char *err,

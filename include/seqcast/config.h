@@ -17,12 +17,12 @@
 #include <stddef.h>
 
 #include "seqcast/fault.h"
+#include "seqcast/limits.h"
 
 /* nack_delay_ms = auto: no wait with two members (three servers), where
  * no wait can spare a NACK; 1 ms with more. */
 #define SC_NACK_DELAY_AUTO UINT32_MAX
 #define SC_NACK_DELAY_AUTO_MS 1
-#define SC_SERVERS_MAX 64
 
 struct sc_server_conf {
 	int present;                 /* section seen */

@@ -28,7 +28,6 @@
 #ifndef SEQCAST_ENTRIES_H
 #define SEQCAST_ENTRIES_H
 
-#include <sodium.h>
 #include <stdint.h>
 
 #include "seqcast/wire.h"
@@ -69,7 +68,9 @@ struct sc_entries {
 	uint64_t mem_bytes;          /* value chunks held */
 	struct sc_segment *seg;
 	uint32_t nseg, seg_cap;
-	crypto_generichash_state digest;
+	/* libsodium's crypto_generichash_state (384 bytes, 64-aligned;
+	 * entries.c checks), so that this header needs no sodium.h */
+	_Alignas(64) unsigned char digest[384];
 	sc_entries_read_fn read;     /* NULL: everything stays in memory */
 	void *read_ctx;
 };
