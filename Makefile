@@ -141,6 +141,7 @@ deps:
 # ASan+UBSan in build-san/. WERROR=-Werror keeps warnings fatal here.
 check: deps
 	$(MAKE) lint-man
+	tools/check-tree
 	$(MAKE) WERROR=-Werror all tests
 	tools/run-tests $(BUILD)
 	$(MAKE) BUILD=build-san WERROR=-Werror CC=clang \

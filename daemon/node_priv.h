@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "seqcast/auth.h"
+#include "seqcast/bucket.h"
 #include "seqcast/config.h"
 #include "seqcast/entries.h"
 #include "seqcast/gap.h"
@@ -151,8 +152,7 @@ struct node_repair {
 	int64_t next_heartbeat;
 	int64_t next_report;
 	int64_t retx_window_us;
-	double catchup_tokens;    /* entries the log may serve now */
-	int64_t catchup_last;
+	struct sc_bucket catchup; /* entries the log may serve */
 	uint64_t served_from_log;
 	uint64_t nacks_sent, nacks_received;
 	uint64_t retx_unicast, retx_multicast, retx_skipped;
@@ -172,8 +172,7 @@ struct node_repair {
 struct node_rate {
 	uint32_t addr;            /* source IPv4 address */
 	int used;
-	double tokens;
-	int64_t last;
+	struct sc_bucket b;
 };
 
 struct node_req {

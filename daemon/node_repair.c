@@ -95,6 +95,10 @@ node_repair_reset(struct sc_node *n, uint64_t known)
 void
 node_repair_coordinate(struct sc_node *n)
 {
+	double burst = n->conf->catchup_rate / 10;
+
+	if (burst < 64)
+		burst = 64;
 	node_repair_reset(n, 0);
 	if (n->rp.retx_on)
 		sc_retx_free(&n->rp.retx);
@@ -107,7 +111,9 @@ node_repair_coordinate(struct sc_node *n)
 	memset(n->rp.lag_commit, 0, sizeof(n->rp.lag_commit));
 	memset(n->rp.applied_of, 0, sizeof(n->rp.applied_of));
 	memset(n->rp.starving, 0, sizeof(n->rp.starving));
-	n->rp.catchup_last = n->now;
+	/* A tenth of a second's worth of burst, at least 64 entries. */
+	sc_bucket_init(&n->rp.catchup, n->conf->catchup_rate, burst, burst,
+	    n->now);
 }
 
 /* May the log serve one more entry to a server catching up? A token
@@ -116,21 +122,7 @@ node_repair_coordinate(struct sc_node *n)
 static int
 catchup_allow(struct sc_node *n)
 {
-	double rate = n->conf->catchup_rate, burst = rate / 10;
-
-	if (rate == 0)
-		return 1;
-	if (burst < 64)
-		burst = 64;
-	n->rp.catchup_tokens += (double)(n->now - n->rp.catchup_last) *
-	    rate / 1e6;
-	n->rp.catchup_last = n->now;
-	if (n->rp.catchup_tokens > burst)
-		n->rp.catchup_tokens = burst;
-	if (n->rp.catchup_tokens < 1)
-		return 0;
-	n->rp.catchup_tokens -= 1;
-	return 1;
+	return sc_bucket_take(&n->rp.catchup, n->now);
 }
 
 /* One entry back to asker (or the group). */

@@ -223,17 +223,9 @@ rate_ok(struct sc_node *n, const struct sockaddr_in *from)
 	if (b->addr != ip || !b->used) {
 		b->used = 1;
 		b->addr = ip;
-		b->tokens = rate;
-		b->last = n->now;
+		sc_bucket_init(&b->b, rate, rate, rate, n->now);
 	}
-	b->tokens += (double)(n->now - b->last) * rate / 1e6;
-	b->last = n->now;
-	if (b->tokens > rate)
-		b->tokens = rate;
-	if (b->tokens < 1)
-		return 0;
-	b->tokens -= 1;
-	return 1;
+	return sc_bucket_take(&b->b, n->now);
 }
 
 void

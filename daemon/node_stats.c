@@ -110,8 +110,8 @@ jrecovery(struct json *j, const struct sc_node *n)
 	jnum(j, "nacks_suppressed", r->gaps.suppressed);
 	jnum(j, "nacks_hurried", r->gaps.hurries);
 	jnum(j, "hints_lost", r->gaps.passed);
-	jnum(j, "repair_srtt_us", (uint64_t)r->gaps.srtt);
-	jnum(j, "repair_rttvar_us", (uint64_t)r->gaps.rttvar);
+	jnum(j, "repair_srtt_us", (uint64_t)r->gaps.repair.srtt);
+	jnum(j, "repair_rttvar_us", (uint64_t)r->gaps.repair.rttvar);
 	jnum(j, "retransmissions", r->retx_unicast + r->retx_multicast);
 	jnum(j, "retx_unicast", r->retx_unicast);
 	jnum(j, "retx_multicast", r->retx_multicast);

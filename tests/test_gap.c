@@ -673,7 +673,7 @@ test_repair_timer(void **state)
 	/* no measurement yet: the first repeat after about RETRY */
 	assert_true(g.r[0].due >= RETRY - RETRY / 4);
 	sc_gap_seen(&g, 1, 2000);                    /* answered in 2 ms */
-	assert_true(g.srtt == 2000 && g.rttvar == 1000);
+	assert_true(g.repair.srtt == 2000 && g.repair.rttvar == 1000);
 	assert_true(g.rtt_samples == 1);
 	/* the rest of the range is now asked again within 6 ms, not 10 */
 	assert_true(g.r[0].due <= 2000 + 6000);
@@ -706,7 +706,7 @@ test_repair_timer(void **state)
 		sc_gap_applied(&g, id + 5);
 		t += 100;
 	}
-	assert_true(g.srtt < 100);
+	assert_true(g.repair.srtt < 100);
 	sc_gap_seen(&g, 5000, t);
 	assert_int_equal(sc_gap_due(&g, t, ask, 16, 0), 1);
 	assert_true(g.r[g.n - 1].due >= t + 500 - 500 / 4);
@@ -766,7 +766,7 @@ test_hurry(void **state)
 	assert_int_equal(sc_gap_due(&g, 100, ask, 16, 0), 1);
 	/* half of E's answer: timed (200 us), the rest asked again soon */
 	sc_gap_seen(&g, 2, 200);
-	assert_true(g.srtt == 200 && g.r[0].due <= 200 + 600);
+	assert_true(g.repair.srtt == 200 && g.r[0].due <= 200 + 600);
 	assert_int_equal(sc_gap_due(&g, 800, ask, 1, 0), 1);
 	assert_true(ask[0].first == 1 && g.r[0].tries == 2);
 	/* the rest comes: from the first NACK or the second? F, asked

@@ -53,12 +53,7 @@ struct sc_gaps {
 	uint64_t opened;        /* gaps seen */
 	uint64_t suppressed;    /* ranges filled before their first NACK */
 	uint64_t given_up;      /* ids dropped because the store had lost them */
-	/* NACK-to-repair time, smoothed (rtt.h). srtt and rttvar name the
-	 * same two numbers for readers that predate rtt.h (stats). */
-	union {
-		struct sc_rtt repair;
-		struct { int64_t srtt, rttvar; };
-	};
+	struct sc_rtt repair;   /* NACK-to-repair time, smoothed (rtt.h) */
 	int64_t hurried;        /* NACK time whose answer last hurried others */
 	uint64_t hurries;       /* ranges asked again early (answer lost) */
 	uint64_t rtt_samples;
