@@ -220,7 +220,7 @@ node_view_heartbeat(struct sc_node *n, const struct sc_msg *m)
 				n->sm.coord_head = m->a;
 			if (m->b > n->sm.commit)
 				n->sm.commit = m->b;
-			node_repair_head(n, m->a);
+			node_repair_head(n, m->a, 1);
 		}
 		return;
 	}

@@ -155,6 +155,8 @@ struct node_repair {
 	struct sc_bucket catchup; /* entries the log may serve */
 	uint64_t served_from_log;
 	uint64_t nacks_sent, nacks_received;
+	uint64_t gaps_by_heartbeat;  /* gaps a heartbeat's head opened */
+	uint64_t gaps_by_stamped;    /* ... and a STAMPED id */
 	uint64_t retx_unicast, retx_multicast, retx_skipped;
 	uint64_t gone_sent, gone_received, gone_ids;
 	uint64_t heartbeats_sent, reports_sent;
@@ -302,7 +304,7 @@ void node_repair_nack(struct sc_node *n, const struct sc_msg *m);
 void node_repair_gone(struct sc_node *n, const struct sc_msg *m);
 void node_repair_got(struct sc_node *n, uint64_t id);
 void node_repair_seen(struct sc_node *n, const struct sc_msg *m);
-void node_repair_head(struct sc_node *n, uint64_t head);
+void node_repair_head(struct sc_node *n, uint64_t head, int heartbeat);
 void node_repair_ask(struct sc_node *n, uint32_t server, uint64_t first,
     uint64_t last);
 void node_repair_tick(struct sc_node *n);

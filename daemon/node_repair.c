@@ -250,10 +250,17 @@ node_repair_seen(struct sc_node *n, const struct sc_msg *m)
 }
 
 void
-node_repair_head(struct sc_node *n, uint64_t head)
+node_repair_head(struct sc_node *n, uint64_t head, int heartbeat)
 {
-	if (head > n->sm.log.op)
-		sc_gap_head(&n->rp.gaps, head, n->now);
+	uint64_t was = n->rp.gaps.opened;
+
+	if (head <= n->sm.log.op)
+		return;
+	sc_gap_head(&n->rp.gaps, head, n->now);
+	if (heartbeat)
+		n->rp.gaps_by_heartbeat += n->rp.gaps.opened - was;
+	else
+		n->rp.gaps_by_stamped += n->rp.gaps.opened - was;
 }
 
 static void

@@ -298,7 +298,7 @@ node_request_stamped(struct sc_node *n, const struct sc_msg *m)
 		/* The id exists: if we lack it, a gap (even with every
 		 * heartbeat lost). */
 		if (!SC_MUTATED(SC_MUT_TAIL_BY_HEARTBEAT))
-			node_repair_head(n, it->id);
+			node_repair_head(n, it->id, 0);
 		if (it->id <= n->sm.log.applied) {
 			if (!SC_MUTATED(SC_MUT_STAMPED_UNCHECKED) &&
 			    !entry_is(n, it->id, it->client, it->req)) {

@@ -104,6 +104,8 @@ jrecovery(struct json *j, const struct sc_node *n)
 	const struct node_repair *r = &n->rp;
 
 	jnum(j, "gaps", r->gaps.opened);
+	jnum(j, "gaps_from_heartbeat", r->gaps_by_heartbeat);
+	jnum(j, "gaps_from_stamped", r->gaps_by_stamped);
 	jnum(j, "missing", sc_gap_missing(&r->gaps));
 	jnum(j, "nacks_sent", r->nacks_sent);
 	jnum(j, "nacks_received", r->nacks_received);

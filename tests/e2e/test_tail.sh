@@ -25,11 +25,9 @@
 # fails on the heartbeats server 2 received, and without that check on
 # "server 2 learnt of id 5000".
 #
-# TODO(node): no counter says which gaps a heartbeat opened: "gaps" (the
-# gap tracker's opened) counts those opened by DATA, by a retransmission's
-# head and by a heartbeat's head alike. Once the node counts the gaps that
-# sc_gap_head opened (e.g. "gaps_from_heartbeat" in the stats), assert in
-# run 1 that server 2's is > 0: the direct evidence run 2 stands in for.
+# Run 1 also asserts the direct evidence: server 2's "gaps_from_heartbeat"
+# (gaps a heartbeat's head opened) is above 0, and its
+# "gaps_from_stamped" is 0 (no client talks to it).
 . tests/e2e/lib.sh
 
 ENTRIES=5000
@@ -67,12 +65,15 @@ nacks=$(stat 2 nacks_sent)
 [ "$dropped" -gt 0 ] || fail "server 2 dropped no DATA"
 [ "$hb" -gt 0 ] || fail "server 2 received no heartbeat"
 [ "$gaps" -gt 0 ] || fail "server 2 opened no gap"
+byhb=$(stat 2 gaps_from_heartbeat)
+[ "$byhb" -gt 0 ] || fail "server 2: no gap opened by a heartbeat"
+[ "$(stat 2 gaps_from_stamped)" -eq 0 ] || fail "server 2: a gap opened by a STAMPED, with no client of its own"
 [ "$nacks" -gt 0 ] || fail "server 2 sent no NACK"
 [ "$(stat 2 missing)" -eq 0 ] || fail "server 2 still misses $(stat 2 missing) ids"
 [ "$(stat 2 highest)" -eq $ENTRIES ] || fail "server 2 knows of $(stat 2 highest) ids"
 [ "$(stat 1 nacks_sent)" -eq 0 ] || fail "server 1 lost nothing yet sent NACKs"
 echo "  heartbeat: server 2 dropped $dropped DATA datagrams above id $ABOVE," \
-    "received $hb heartbeats, opened $gaps gaps, sent $nacks NACKs, converged"
+    "received $hb heartbeats, opened $gaps gaps ($byhb by a heartbeat), sent $nacks NACKs, converged"
 
 # 2. The heartbeat (and any retransmission) does not reach server 2.
 start "no heartbeat" --fault fault_in_drop=100% --fault fault_types=heartbeat,retx
