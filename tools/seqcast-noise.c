@@ -142,8 +142,32 @@ allowed(struct in_addr a)
 	return (h >> 24) == 127 || (h >> 16) == ((239u << 8) | 255u);
 }
 
-int
-main(int argc, char **argv)
+struct noise_opts {
+	struct sockaddr_in to;          /* valid when have_to */
+	int have_to;
+	int any;                        /* --any-destination */
+	const char *kind;
+	long count;
+	double seconds;
+	uint32_t cluster;
+	long replays;                   /* --replay K; 0: send noise */
+	struct in_addr ifaddr;          /* --interface */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: seqcast-noise --to ADDR:PORT [--count N] "
+	    "[--seconds S] [--seed X] [--cluster N] "
+	    "[--kind random|truncated|mutated|all] [--any-destination]\n"
+	    "       seqcast-noise --to GROUP:PORT --replay K "
+	    "[--interface A.B.C.D] [--seconds S]\n"
+	    "       seqcast-noise --version\n");
+}
+
+/* The command line into *o (--seed sets the generator); -1: usage. */
+static int
+parse_args(int argc, char **argv, struct noise_opts *o)
 {
 	static const struct option lo[] = {
 		{ "to", required_argument, NULL, 't' },
@@ -158,73 +182,82 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sockaddr_in to;
-	const char *kind = "all";
-	long count = 10000;
-	double seconds = 10;
-	uint32_t cluster = 1;
-	int ch, any = 0, have_to = 0, fd;
-	uint8_t buf[SC_RECV_MAX];
-	struct timespec t0, t;
-	long sent = 0, replays = 0;
-	struct in_addr ifaddr = { htonl(INADDR_LOOPBACK) };
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 't': have_to = sc_parse_addr(optarg, &to) == 0; break;
-		case 'n': count = atol(optarg); break;
-		case 's': seconds = atof(optarg); break;
+		case 't': o->have_to = sc_parse_addr(optarg, &o->to) == 0; break;
+		case 'n': o->count = atol(optarg); break;
+		case 's': o->seconds = atof(optarg); break;
 		case 'r': rng = strtoull(optarg, NULL, 0) | 1; break;
-		case 'c': cluster = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'k': kind = optarg; break;
-		case 'A': any = 1; break;
+		case 'c': o->cluster = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'k': o->kind = optarg; break;
+		case 'A': o->any = 1; break;
 		case 'V':
 			printf("seqcast-noise %s\n", SC_VERSION_STRING);
-			return 0;
-		case 'R': replays = atol(optarg); break;
+			exit(0);
+		case 'R': o->replays = atol(optarg); break;
 		case 'I':
-			if (inet_pton(AF_INET, optarg, &ifaddr) != 1)
-				goto usage;
+			if (inet_pton(AF_INET, optarg, &o->ifaddr) != 1)
+				return -1;
 			break;
-		default: goto usage;
+		default: return -1;
 		}
 	}
-	if (!have_to || count <= 0 || seconds <= 0)
-		goto usage;
-	if (!any && !allowed(to.sin_addr)) {
-		fprintf(stderr, "seqcast-noise: refusing a destination outside "
-		    "127.0.0.0/8 and 239.255.0.0/16\n");
-		return 2;
-	}
-	if (replays > 0)
-		return replay(&to, ifaddr, replays, seconds);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd == -1 || sc_net_mcast_sender(fd, ifaddr, 1) == -1) {
+	if (!o->have_to || o->count <= 0 || o->seconds <= 0)
+		return -1;
+	return 0;
+}
+
+/* Up to --count hostile datagrams for at most --seconds; prints the count. */
+static int
+send_noise(const struct noise_opts *o)
+{
+	uint8_t buf[SC_RECV_MAX];
+	struct timespec t0, t;
+	long sent;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd == -1 || sc_net_mcast_sender(fd, o->ifaddr, 1) == -1) {
 		perror("seqcast-noise: socket");
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (sent = 0; sent < count; sent++) {
-		size_t len = make(kind, buf, sizeof(buf), cluster);
+	for (sent = 0; sent < o->count; sent++) {
+		size_t len = make(o->kind, buf, sizeof(buf), o->cluster);
 
-		(void)sendto(fd, buf, len, 0, (struct sockaddr *)&to,
-		    sizeof(to));
+		(void)sendto(fd, buf, len, 0, (const struct sockaddr *)&o->to,
+		    sizeof(o->to));
 		if (sent % 256 == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			if ((double)(t.tv_sec - t0.tv_sec) +
-			    (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > seconds)
+			    (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > o->seconds)
 				break;
 			usleep(200);    /* do not starve the receivers */
 		}
 	}
 	printf("%ld\n", sent);
 	return 0;
-usage:
-	fprintf(stderr, "usage: seqcast-noise --to ADDR:PORT [--count N] "
-	    "[--seconds S] [--seed X] [--cluster N] "
-	    "[--kind random|truncated|mutated|all] [--any-destination]\n"
-	    "       seqcast-noise --to GROUP:PORT --replay K "
-	    "[--interface A.B.C.D] [--seconds S]\n"
-	    "       seqcast-noise --version\n");
-	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct noise_opts o = {
+		.kind = "all", .count = 10000, .seconds = 10, .cluster = 1,
+		.ifaddr = { htonl(INADDR_LOOPBACK) },
+	};
+
+	if (parse_args(argc, argv, &o) == -1) {
+		usage();
+		return 2;
+	}
+	if (!o.any && !allowed(o.to.sin_addr)) {
+		fprintf(stderr, "seqcast-noise: refusing a destination outside "
+		    "127.0.0.0/8 and 239.255.0.0/16\n");
+		return 2;
+	}
+	if (o.replays > 0)
+		return replay(&o.to, o.ifaddr, o.replays, o.seconds);
+	return send_noise(&o);
 }
