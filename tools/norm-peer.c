@@ -20,6 +20,9 @@
  * "lo", always (nothing leaves the machine, or the namespace it runs in);
  * every run ends by --timeout (default 60 s).
  *
+ * Integer options are decimal (sc_parse_u64: no sign, no fraction, no
+ * exponent); --loss, --rate and --timeout are numbers strtod reads whole.
+ *
  * Output: the sender one line "send: ...", a receiver "ready" once it
  * listens and one line "recv: ..." when it ends; key=value fields.
  */
@@ -46,6 +49,8 @@
 #include <normApi.h>
 #undef NormGetRxBindAddress
 #undef NormStreamGetVacancy
+
+#include "seqcast/num.h"
 
 #define MSG_SIZE 64
 
@@ -577,42 +582,81 @@ static bool set_flag(struct opts *o, const char *a)
 	return true;
 }
 
-/* option A with its value V; false if A is unknown or V out of range */
-static bool set_value(struct opts *o, const char *a, const char *v)
+/* The options that take an integer: decimal, checked by sc_parse_u64. */
+static const struct int_opt {
+	const char *name;
+	uint64_t lo, hi;
+} int_opts[] = {
+	{ "--port", 1, 65535 },
+	{ "--count", 1, 1000000000 },
+	{ "--id", 2, 1000 },
+	{ "--receivers", 1, 64 },
+	{ "--segment", 64, 1440 },
+	{ "--block", 1, 255 },
+	{ "--parity", 0, 128 },
+	{ "--buffer", 1, 1024 },
+};
+
+static bool set_int(struct opts *o, const struct int_opt *io, const char *v)
+{
+	uint64_t n;
+	if (sc_parse_u64(v, io->lo, io->hi, &n) != SC_NUM_OK) {
+		fprintf(stderr, "norm-peer: bad %s '%s': expected an integer"
+		    " from %" PRIu64 " to %" PRIu64 "\n", io->name, v, io->lo,
+		    io->hi);
+		return false;
+	}
+	const char *a = io->name;
+	if (!strcmp(a, "--port"))
+		o->port = (int)n;
+	else if (!strcmp(a, "--count"))
+		o->count = n;
+	else if (!strcmp(a, "--id"))
+		o->id = (int)n;
+	else if (!strcmp(a, "--receivers"))
+		o->receivers = (int)n;
+	else if (!strcmp(a, "--segment"))
+		o->segment = (int)n;
+	else if (!strcmp(a, "--block"))
+		o->block = (int)n;
+	else if (!strcmp(a, "--parity"))
+		o->parity = (int)n;
+	else
+		o->buffer_mib = (unsigned)n;
+	return true;
+}
+
+/* --loss, --rate, --timeout: a whole strtod number, nothing after it */
+static bool set_double(struct opts *o, const char *a, const char *v)
 {
 	char *end;
 	errno = 0;
 	double d = strtod(v, &end);
 	bool num = errno == 0 && *end == '\0' && end != v && d >= 0;
-	if (!strcmp(a, "--group"))
-		o->group = v;
-	else if (!num)
-		return false;
-	else if (!strcmp(a, "--port") && d >= 1 && d <= 65535)
-		o->port = (int)d;
-	else if (!strcmp(a, "--count") && d >= 1 && d <= 1e9)
-		o->count = (uint64_t)d;
-	else if (!strcmp(a, "--id") && d >= 2 && d <= 1000)
-		o->id = (int)d;
-	else if (!strcmp(a, "--receivers") && d >= 1 && d <= 64)
-		o->receivers = (int)d;
-	else if (!strcmp(a, "--loss") && d <= 100)
+	if (num && !strcmp(a, "--loss") && d <= 100)
 		o->loss = d;
-	else if (!strcmp(a, "--rate") && d > 0 && d <= 100000)
+	else if (num && !strcmp(a, "--rate") && d > 0 && d <= 100000)
 		o->rate_mbps = d;
-	else if (!strcmp(a, "--timeout") && d > 0 && d <= 3600)
+	else if (num && !strcmp(a, "--timeout") && d > 0 && d <= 3600)
 		o->timeout = d;
-	else if (!strcmp(a, "--segment") && d >= 64 && d <= 1440)
-		o->segment = (int)d;
-	else if (!strcmp(a, "--block") && d >= 1 && d <= 255)
-		o->block = (int)d;
-	else if (!strcmp(a, "--parity") && d <= 128)
-		o->parity = (int)d;
-	else if (!strcmp(a, "--buffer") && d >= 1 && d <= 1024)
-		o->buffer_mib = (unsigned)d;
-	else
+	else {
+		fprintf(stderr, "norm-peer: bad option or value: %s %s\n", a, v);
 		return false;
+	}
 	return true;
+}
+
+/* option A with its value V; false (said on stderr) if either is bad */
+static bool set_value(struct opts *o, const char *a, const char *v)
+{
+	if (!strcmp(a, "--group")) {
+		o->group = v;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(int_opts) / sizeof(int_opts[0]); i++)
+		if (!strcmp(a, int_opts[i].name))
+			return set_int(o, &int_opts[i], v);
+	return set_double(o, a, v);
 }
 
 /* the options after "send" or "recv"; 0, or the exit status (2) */
@@ -627,11 +671,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return 2;
 		}
 		i++;
-		if (!set_value(o, a, v)) {
-			fprintf(stderr, "norm-peer: bad option or value: %s %s\n",
-			    a, v);
+		if (!set_value(o, a, v))
 			return 2;
-		}
 	}
 	return 0;
 }
