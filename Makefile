@@ -82,10 +82,10 @@ $(BUILD)/seqcast-rawbench: $(BUILD)/tools/seqcast-rawbench.o $(BUILD)/libseqcast
 
 # norm-peer: NORM (libnorm) sender / receiver for bench-peers; not in `all`,
 # so that the daemon builds without libnorm.
-$(BUILD)/norm-peer: tools/norm-peer.c
+$(BUILD)/norm-peer: tools/norm-peer.c $(BUILD)/libseqcast.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SC_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags norm 2>/dev/null) \
-	    -o $@ $< $(shell pkg-config --libs norm 2>/dev/null || echo -lnorm)
+	    -o $@ $^ $(shell pkg-config --libs norm 2>/dev/null || echo -lnorm)
 
 # The simulator, and the same built with the rules that can be broken on
 # purpose (-DSC_MUTATIONS, a library of its own).

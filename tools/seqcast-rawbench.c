@@ -46,6 +46,7 @@
 
 #include "seqcast/config.h"
 #include "seqcast/net.h"
+#include "seqcast/num.h"
 
 #ifndef SC_VERSION_STRING
 #define SC_VERSION_STRING "unknown" /* the Makefile passes the real one */
@@ -118,10 +119,18 @@ bad(const char *what, const char *arg)
 	return -1;
 }
 
+/* A decimal integer lo..hi (sc_parse_u64); -1 if it is not. */
+static int
+int_opt(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	return sc_parse_u64(arg, lo, hi, out) == SC_NUM_OK ? 0 : -1;
+}
+
 static int
 set_opt(struct rb_opts *o, int ch, const char *arg, int *have)
 {
 	char *end;
+	uint64_t v;
 
 	errno = 0;
 	switch (ch) {
@@ -136,21 +145,24 @@ set_opt(struct rb_opts *o, int ch, const char *arg, int *have)
 		*have |= 2;
 		return 0;
 	case 'r':
-		o->receivers = (int)strtol(arg, &end, 10);
-		return *end || o->receivers < 1 || o->receivers > RECV_MAX ?
-		    bad("--receivers (1..32)", arg) : 0;
+		if (int_opt(arg, 1, RECV_MAX, &v) == -1)
+			return bad("--receivers (1..32)", arg);
+		o->receivers = (int)v;
+		return 0;
 	case 's':
 		o->seconds = strtod(arg, &end);
 		return *end || errno || !(o->seconds > 0) ||
 		    o->seconds > SECONDS_MAX ? bad("--seconds (0..60)", arg) : 0;
 	case 'z':
-		o->size = (size_t)strtoul(arg, &end, 10);
-		return *end || o->size < 1 || o->size > SIZE_MAX_DG ?
-		    bad("--size (1..65507)", arg) : 0;
+		if (int_opt(arg, 1, SIZE_MAX_DG, &v) == -1)
+			return bad("--size (1..65507)", arg);
+		o->size = (size_t)v;
+		return 0;
 	case 'b':
-		o->batch = (int)strtol(arg, &end, 10);
-		return *end || o->batch < 1 || o->batch > BATCH_MAX ?
-		    bad("--batch (1..1024)", arg) : 0;
+		if (int_opt(arg, 1, BATCH_MAX, &v) == -1)
+			return bad("--batch (1..1024)", arg);
+		o->batch = (int)v;
+		return 0;
 	case 'A':
 		o->any = 1;
 		return 0;
