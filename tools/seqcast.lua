@@ -9,21 +9,26 @@
 -- port works. A port another dissector already claims (4305-4307 are
 -- B.A.T.M.A.N.'s) needs "-o udp.try_heuristic_first:TRUE".
 --
--- The wire format (include/seqcast/wire.h, daemon/wire.c): a 24-byte
+-- The wire format (include/seqcast/wire.h, daemon/wire.c): a 28-byte
 -- header in network byte order
 --
 --   off size field
 --     0   4  magic    "SQC1"
---     4   1  version  1
+--     4   1  version  2
 --     5   1  type     MESSAGES below
 --     6   2  flags    0x0001: a MAC trailer follows the body
 --     8   4  cluster  cluster id (0 from a client: "the server's cluster")
 --    12   4  sender   server id, 0xffffffff for a client
---    16   4  epoch    the coordinator's epoch (view)
---    20   4  body_len length of the tpl image that follows
+--    16   4  view     the sender's view (VIEW_CHANGE: the view it asks
+--                     for); 0 from a client
+--    20   4  config   digest of the sender's shared cluster settings
+--                     (servers refuse a peer whose digest differs); 0
+--                     from a client
+--    24   4  body_len length of the tpl image that follows
 --
--- then a libtpl image, then, with flag 0x0001, the trailer: an 8-byte
--- big-endian counter and a 32-byte HMAC-SHA-512-256 tag.
+-- then a libtpl image, then, with flag 0x0001, the trailer
+-- (include/seqcast/auth.h): an 8-byte big-endian counter and a 32-byte
+-- HMAC-SHA-512-256 tag.
 --
 -- A tpl image is "tpl", a flags byte (0x01: integers big-endian, else
 -- little-endian; 0x02: string lengths are length + 1, 0 for NULL), a
@@ -36,44 +41,101 @@
 
 local seqcast = Proto("seqcast", "seqcast replicated log")
 
--- The message types: one line each. Fields are named in the order of the
--- tpl format's scalars; those inside A(...) make up one item of the array,
--- shown as ITEM. To add a type, add its line (a field name used by several
--- types must have the same tpl type everywhere; the script checks).
+-- The message types (enum sc_type): one line each. Fields are named in
+-- the order of the tpl format's scalars (struct sc_msg's a, b, c, d, e,
+-- then the item's); those inside A(...) make up one item of the array,
+-- shown as ITEM. To add a type, add its line (a field name used by
+-- several types must have the same tpl type everywhere, and must not be
+-- a header field's; the script checks). "reserved" is a scalar the
+-- daemon sends as 0 and ignores. The names follow what the daemon puts
+-- there, which is more than wire.h's comments say in places: HEARTBEAT
+-- and RECOVERY_REPLY carry the sender's state and last normal view in d
+-- and e (daemon/node_repair.c), REPORT a heartbeat-starved flag in c,
+-- VIEW_CHANGE an "already in it" flag in d, RECOVERY a probe flag in b
+-- (daemon/node_view.c); DO_VIEW's d, wire.h's "flags", is sent as 0.
 local MESSAGES = {
-	-- type  name           tpl format   fields, in format order                      item
-	{  1, "ADD",         "A(UUB)",   { "client", "req", "value" },                     "request" },
-	{  2, "FWD",         "A(UUB)",   { "client", "req", "value" },                     "request" },
-	{  3, "DATA",        "UA(UUUB)", { "head", "id", "client", "req", "value" },       "entry" },
-	{  4, "RETX",        "UA(UUUB)", { "head", "id", "client", "req", "value" },       "entry" },
-	{  5, "ACK",         "A(UUUi)",  { "client", "req", "id", "status" },              "ack" },
-	{  6, "STAMPED",     "A(UUUi)",  { "client", "req", "id", "status" },              "ack" },
-	{  7, "HEARTBEAT",   "UU",       { "highest", "stable" } },
-	{  8, "NACK",        "UA(UU)",   { "applied", "first", "last" },                   "range" },
-	{  9, "REPORT",      "UU",       { "applied", "reserved" } },
-	{ 10, "GONE",        "UA(UU)",   { "lowest_held", "first", "last" },               "range" },
-	{ 11, "LOG_REQ",     "UU",       { "from", "max" } },
-	{ 12, "LOG_REPLY",   "UA(UUUB)", { "applied", "id", "client", "req", "value" },    "entry" },
-	{ 13, "STATS_REQ",   "UU",       { "nonce", "reserved" } },
-	{ 14, "STATS_REPLY", "s",        { "json" } },
+	-- type  name              tpl format     fields, in format order                          item
+	{  1, "ADD",            "UA(UUB)",     { "cookie", "client", "req", "value" },               "request" },
+	{  2, "FWD",            "UA(UUB)",     { "reserved", "client", "req", "value" },             "request" },
+	{  3, "DATA",           "UUUA(UUUB)",  { "head", "commit", "stamp_view",
+	                                         "id", "client", "req", "value" },                  "entry" },
+	{  4, "RETX",           "UUUA(UUUB)",  { "head", "commit", "stamp_view",
+	                                         "id", "client", "req", "value" },                  "entry" },
+	{  5, "ACK",            "UA(UUUi)",    { "applied", "client", "req", "id", "status" },      "ack" },
+	{  6, "STAMPED",        "UA(UUUi)",    { "head", "client", "req", "id", "status" },         "ack" },
+	{  7, "HEARTBEAT",      "UUUUUA(UU)",  { "head", "commit", "stable", "state", "normal_view",
+	                                         "first", "seg_view" },                             "segment" },
+	{  8, "NACK",           "UA(UU)",      { "applied", "first", "last" },                     "range" },
+	{  9, "REPORT",         "UUUU",        { "vouched", "applied", "starved", "reserved" } },
+	{ 10, "GONE",           "UA(UU)",      { "reserved", "first", "last" },                     "range" },
+	{ 11, "LOG_REQ",        "UUUU",        { "cookie", "from", "max", "wait_ms" } },
+	{ 12, "LOG_REPLY",      "UUUA(UUUB)",  { "applied", "reserved", "reserved",
+	                                         "id", "client", "req", "value" },                  "entry" },
+	{ 13, "STATS_REQ",      "UUUU",        { "cookie", "nonce", "offset", "reserved" } },
+	{ 14, "STATS_REPLY",    "UUs",         { "total", "offset", "json" } },
+	{ 15, "VIEW_CHANGE",    "UUUU",        { "reserved", "reserved", "reserved", "joined" } },
+	{ 16, "DO_VIEW",        "UUUU",        { "normal_view", "op", "commit", "reserved" } },
+	{ 17, "RECOVERY",       "UUUU",        { "nonce", "probe", "reserved", "reserved" } },
+	{ 18, "RECOVERY_REPLY", "UUUUUA(UU)",  { "head", "commit", "nonce", "state", "normal_view",
+	                                         "first", "seg_view" },                             "segment" },
+	{ 19, "CONFIG",         "UA(UU)",      { "parts", "part", "hash" },                         "part" },
+	{ 20, "COOKIE",         "UUUU",        { "cookie", "nonce", "reserved", "reserved" } },
 }
 
 -- How a field is shown, where its name alone would not say it.
 local LABELS = {
 	client = "Client id", req = "Request number", id = "Entry id",
-	head = "Head (highest id stamped)", highest = "Highest id",
-	stable = "Stable id (applied everywhere)", applied = "Applied id",
-	first = "First id", last = "Last id", lowest_held = "Lowest id held",
-	from = "From id", max = "Max entries", nonce = "Nonce",
-	status = "Status", value = "Value", json = "Statistics (JSON)",
+	value = "Value", status = "Status",
+	cookie = "Cookie (0: none)",
+	head = "Head (highest id the sender holds durably)",
+	commit = "Commit (highest id known committed)",
+	stamp_view = "View the entries were stamped in",
+	applied = "Applied id",
+	stable = "Stable id (applied everywhere; 0: not known)",
+	state = "Sender's state",
+	normal_view = "Last view the sender was normal in",
+	first = "First id", last = "Last id",
+	seg_view = "View (ids from First id on were stamped in it)",
+	vouched = "Durable id vouched for (held durably, up to the claim)",
+	starved = "Coordinator's heartbeats missed (1: none for 2 intervals)",
+	from = "From id (0: 1)", max = "Max entries (0: as many as fit)",
+	wait_ms = "Wait (ms)",
+	nonce = "Nonce", offset = "Offset in the statistics text",
+	total = "Total length of the statistics text",
+	json = "Statistics (JSON, one page)",
+	joined = "Sender is in that view change (1: a majority asked)",
+	op = "Op (highest id held, up to the claim)",
+	probe = "Probe (1: asks only where the cluster stands)",
+	parts = "Digest parts", part = "Digest part",
+	hash = "Hash (32-bit FNV-1a of the part's settings)",
 	reserved = "Reserved (0)",
 }
+-- Values with names (enum sc_status; enum sc_digest_part in
+-- include/seqcast/config.h).
 local VALUE_STRINGS = {
-	status = { [0] = "ok", [1] = "too large", [2] = "busy" },
+	status = { [0] = "ok", [1] = "too large", [2] = "busy", [3] = "unavailable" },
+	part = { [0] = "id", [1] = "coordinator", [2] = "members", [3] = "group",
+	    [4] = "key_file", [5] = "value_max", [6] = "heartbeat_ms",
+	    [7] = "failover_ms" },
+}
+-- Fields shown in hexadecimal (the others in decimal).
+local HEX = { hash = true }
+-- Values with a structure: name -> function(value as a number) -> text.
+-- state: enum sc_node_status in bits 0-7, fresh (never in a view, holds
+-- nothing) bit 8, cold start under way bit 9 (daemon/node_repair.c).
+local NODE_STATUS = { [0] = "recovering", [1] = "normal", [2] = "view_change" }
+local DESCRIBE = {
+	state = function(v)
+		local s = NODE_STATUS[v % 256] or ("status " .. v % 256)
+		if math.floor(v / 256) % 2 == 1 then s = s .. ", fresh" end
+		if math.floor(v / 512) % 2 == 1 then s = s .. ", cold start" end
+		return s
+	end,
 }
 
 local MAGIC = "SQC1"
-local HEADER_LEN = 24
+local VERSION = 2
+local HEADER_LEN = 28
 local MAC_FLAG = 0x0001
 local TRAILER_LEN = 8 + 32
 local SENDER_CLIENT = 0xffffffff
@@ -99,7 +161,8 @@ local hf = {
 	    { "present", "absent" }, MAC_FLAG),
 	cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
 	sender = ProtoField.uint32("seqcast.sender", "Sender"),
-	epoch = ProtoField.uint32("seqcast.epoch", "Epoch (view)"),
+	view = ProtoField.uint32("seqcast.view", "View"),
+	config = ProtoField.uint32("seqcast.config", "Config digest", base.HEX),
 	body_len = ProtoField.uint32("seqcast.body_len", "Body length"),
 	tpl_magic = ProtoField.string("seqcast.tpl.magic", "tpl magic"),
 	tpl_flags = ProtoField.uint8("seqcast.tpl.flags", "tpl flags", base.HEX),
@@ -111,7 +174,7 @@ local hf = {
 	tpl_format = ProtoField.stringz("seqcast.tpl.format", "tpl format"),
 	count = ProtoField.uint32("seqcast.count", "Items"),
 	value_len = ProtoField.uint32("seqcast.value_len", "Value length"),
-	str_len = ProtoField.uint32("seqcast.string_len", "String length word"),
+	string_len = ProtoField.uint32("seqcast.string_len", "String length word"),
 	mac_counter = ProtoField.uint64("seqcast.mac.counter", "MAC counter"),
 	mac_tag = ProtoField.bytes("seqcast.mac.tag", "MAC tag (HMAC-SHA-512-256)"),
 	-- fields of a type missing from MESSAGES, by tpl type
@@ -125,14 +188,18 @@ local hf = {
 	any_s = ProtoField.string("seqcast.tpl.s", "string"),
 }
 
--- tpl type -> ProtoField constructor for a named field
+-- tpl type -> ProtoField constructor for a named field. Value strings
+-- of 64-bit fields are appended to the item's text by the walker instead
+-- (not every Wireshark takes them on a 64-bit ProtoField).
 local SCALARS = { U = 8, u = 4, I = 8, i = 4, c = 1, f = 8 }
+local WIDE = { U = true, I = true }
 local function make_field(name, t)
 	local abbr, label = "seqcast." .. name, LABELS[name] or name
 	local vs = VALUE_STRINGS[name]
-	if t == "U" then return ProtoField.uint64(abbr, label, base.DEC, vs)
-	elseif t == "u" then return ProtoField.uint32(abbr, label, base.DEC, vs)
-	elseif t == "I" then return ProtoField.int64(abbr, label, base.DEC, vs)
+	local b = HEX[name] and base.HEX or base.DEC
+	if t == "U" then return ProtoField.uint64(abbr, label, b)
+	elseif t == "u" then return ProtoField.uint32(abbr, label, b, vs)
+	elseif t == "I" then return ProtoField.int64(abbr, label, base.DEC)
 	elseif t == "i" then return ProtoField.int32(abbr, label, base.DEC, vs)
 	elseif t == "c" then return ProtoField.uint8(abbr, label, base.DEC, vs)
 	elseif t == "f" then return ProtoField.double(abbr, label)
@@ -160,6 +227,10 @@ for _, m in ipairs(MESSAGES) do
 	end
 	for k, name in ipairs(m[4]) do
 		local t = letters[k]
+		if hf[name] ~= nil then
+			error(("seqcast.lua: %s: field '%s' is a header field's name")
+			    :format(m[2], name))
+		end
 		if named_type[name] == nil then
 			named_type[name] = t
 			named[name] = make_field(name, t)
@@ -185,8 +256,10 @@ local ef = {
 	    expert.group.UNDECODED, expert.severity.WARN),
 	trailer = ProtoExpert.new("seqcast.trailer", "Bytes after the body do not match the MAC flag",
 	    expert.group.PROTOCOL, expert.severity.WARN),
+	version = ProtoExpert.new("seqcast.version_unknown", "Wire format version unknown to this dissector",
+	    expert.group.UNDECODED, expert.severity.WARN),
 }
-seqcast.experts = { ef.malformed, ef.format, ef.unknown, ef.trailer }
+seqcast.experts = { ef.malformed, ef.format, ef.unknown, ef.trailer, ef.version }
 
 -- ------------------------------------------------------------ tpl walker
 
@@ -275,10 +348,20 @@ function Walk:scalar(tree, ch)
 		elseif ch == "u" then v = self.big and r:uint() or r:le_uint()
 		elseif ch == "f" then v = self.big and r:float() or r:le_float()
 		else v = r:uint() end
-		self:add(tree, field, r)
+		local item = self:add(tree, field, r)
 		local vs = name and VALUE_STRINGS[name]
+		local describe = name and DESCRIBE[name]
 		local shown = tostring(v)
-		if vs then shown = vs[tonumber(shown)] or shown end
+		if HEX[name] and ch == "U" then
+			shown = "0x" .. v:tohex():gsub("^0+(%x)", "%1")
+		end
+		if describe then
+			shown = describe(tonumber(shown))
+			item:append_text(" (" .. shown .. ")")
+		elseif vs and vs[tonumber(shown)] then
+			shown = vs[tonumber(shown)]
+			if WIDE[ch] then item:append_text(" (" .. shown .. ")") end
+		end
 		self.values[#self.values + 1] = { name = name or ch, v = v, shown = shown }
 		return shown
 	end
@@ -288,7 +371,7 @@ function Walk:scalar(tree, ch)
 	if ch == "s" and self.nullstrings then n = n > 0 and n - 1 or 0 end
 	self.pos = self.pos + 4
 	if not self:avail(n) then return self:fail(tree, "length word points past the image") end
-	self:add(tree, ch == "B" and hf.value_len or hf.str_len, lr)
+	self:add(tree, ch == "B" and hf.value_len or hf.string_len, lr)
 	local shown
 	if n == 0 then
 		tree:add(field, self.tvb(self.pos, 0))
@@ -329,6 +412,13 @@ local function node_letters(nodes, out)
 	return out
 end
 
+-- Items shown in the summary as a pair: the name of the field that
+-- follows "first" -> how the two are written.
+local PAIRS = {
+	last = "[%s,%s]",	-- a range of ids
+	seg_view = "%s@v%s",	-- a segment: ids from first on, of that view
+}
+
 -- A(...): a uint32 count, then the elements, each an item of the tree.
 function Walk:array(tree, nodes)
 	if not self:avail(4) then return self:fail(tree, "image ends before an array count") end
@@ -357,8 +447,9 @@ function Walk:array(tree, nodes)
 				self.ids[#self.ids + 1] = v.v
 			elseif v.name == "first" then
 				self.range_first = v.shown
-			elseif v.name == "last" then
-				self.ranges[#self.ranges + 1] = "[" .. (self.range_first or "?") .. "," .. v.shown .. "]"
+			elseif PAIRS[v.name] then
+				self.ranges[#self.ranges + 1] =
+				    PAIRS[v.name]:format(self.range_first or "?", v.shown)
 			end
 		end
 		it:set_text(("%s %d: %s"):format(label, e, table.concat(parts, ", ")))
@@ -420,14 +511,16 @@ end
 
 -- ------------------------------------------------------------ the datagram
 
-local function summary(msg, w, typeno, sender, flags)
+local function summary(msg, w, typeno, sender, view, flags)
 	local parts = { msg and msg.name or ("type " .. typeno) }
 	parts[#parts + 1] = sender == SENDER_CLIENT and "from client" or
-	    ("from server " .. sender)
-	-- the scalars before the array (the head fields)
+	    ("from server " .. sender .. " view " .. view)
+	-- the scalars before the array (the head fields), but the reserved
 	for j = 1, math.min(w.head_n or 0, #w.values) do
 		local v = w.values[j]
-		parts[#parts + 1] = v.name .. "=" .. v.shown
+		if v.name ~= "reserved" then
+			parts[#parts + 1] = v.name .. "=" .. v.shown
+		end
 	end
 	if w.count then
 		local item = msg and msg.item or "item"
@@ -457,21 +550,32 @@ local function dissect(tvb, pinfo, root)
 	local len = tvb:len()
 	pinfo.cols.protocol = "SEQCAST"
 	local tree = root:add(seqcast, tvb(), "seqcast")
+	if len < HEADER_LEN then
+		tree:add_proto_expert_info(ef.malformed,
+		    ("%d bytes, shorter than the %d-byte header"):format(len, HEADER_LEN))
+		return len
+	end
 	local h = tree:add(seqcast, tvb(0, HEADER_LEN), "Header")
 	h:add(hf.magic, tvb(0, 4))
-	h:add(hf.version, tvb(4, 1))
+	local vf = h:add(hf.version, tvb(4, 1))
+	if tvb(4, 1):uint() ~= VERSION then
+		vf:add_proto_expert_info(ef.version, ("version %d: this dissector reads version %d")
+		    :format(tvb(4, 1):uint(), VERSION))
+	end
 	h:add(hf.type, tvb(5, 1))
 	local fl = h:add(hf.flags, tvb(6, 2))
 	fl:add(hf.flag_mac, tvb(6, 2))
 	h:add(hf.cluster, tvb(8, 4))
 	local sf = h:add(hf.sender, tvb(12, 4))
 	if tvb(12, 4):uint() == SENDER_CLIENT then sf:append_text(" (client)") end
-	h:add(hf.epoch, tvb(16, 4))
-	h:add(hf.body_len, tvb(20, 4))
+	h:add(hf.view, tvb(16, 4))
+	h:add(hf.config, tvb(20, 4))
+	h:add(hf.body_len, tvb(24, 4))
 	local typeno = tvb(5, 1):uint()
 	local flags = tvb(6, 2):uint()
 	local sender = tvb(12, 4):uint()
-	local body_len = tvb(20, 4):uint()
+	local view = tvb(16, 4):uint()
+	local body_len = tvb(24, 4):uint()
 	local msg = by_type[typeno]
 	if msg == nil then
 		h:add_proto_expert_info(ef.unknown, "message type " .. typeno .. " is not in MESSAGES")
@@ -498,7 +602,7 @@ local function dissect(tvb, pinfo, root)
 		    "clear", TRAILER_LEN))
 	end
 	w.head_n = w.fmt and head_count(w.fmt) or 0
-	local text = summary(msg, w, typeno, sender, flags)
+	local text = summary(msg, w, typeno, sender, view, flags)
 	tree:set_text("seqcast " .. text)
 	pinfo.cols.info = text
 	return len
@@ -508,8 +612,8 @@ end
 local function heuristic(tvb, pinfo, root)
 	local len = tvb:len()
 	if len < HEADER_LEN then return false end
-	if tvb(0, 4):string() ~= MAGIC or tvb(4, 1):uint() ~= 1 then return false end
-	if tvb(20, 4):uint() > len - HEADER_LEN then return false end
+	if tvb(0, 4):string() ~= MAGIC or tvb(4, 1):uint() ~= VERSION then return false end
+	if tvb(24, 4):uint() > len - HEADER_LEN then return false end
 	dissect(tvb, pinfo, root)
 	return true
 end
