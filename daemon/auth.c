@@ -99,10 +99,17 @@ sc_auth_seal(struct sc_auth *a, uint8_t *buf, size_t len, size_t cap,
 
 	if (len < SC_HEADER_LEN || len + SC_AUTH_TRAILER > cap)
 		return -1;
-	/* Counters only grow, across restarts too: the wall clock, unless
-	 * we already sent more than one datagram a microsecond. */
-	c = now_us > 0 && (uint64_t)now_us > a->counter ? (uint64_t)now_us :
-	    a->counter + 1;
+	/* Counters only grow, across restarts too. A client's follow the
+	 * wall clock (servers check that it is fresh); a server's start at
+	 * the wall clock and then count datagrams, so that the receivers'
+	 * window spans SC_AUTH_WINDOW datagrams whatever the send rate (a
+	 * datagram that waited in one socket while later ones came through
+	 * another is still in it). */
+	if (sc_get_be32(buf + 12) == SC_SENDER_CLIENT || a->counter == 0)
+		c = now_us > 0 && (uint64_t)now_us > a->counter ?
+		    (uint64_t)now_us : a->counter + 1;
+	else
+		c = a->counter + 1;
 	a->counter = c;
 	buf[7] |= SC_FLAG_MAC;      /* low byte of the big-endian flags */
 	sc_put_be64(buf + len, c);
@@ -110,39 +117,33 @@ sc_auth_seal(struct sc_auth *a, uint8_t *buf, size_t len, size_t cap,
 	return (long)(len + SC_AUTH_TRAILER);
 }
 
-/* Accept counter c from server s if it is new: above the highest, or in
- * the window below it and not seen. */
+#define WORDS (SC_AUTH_WINDOW / 64)
+
+/* Accept counter c from a server if it is new: above the highest, or
+ * less than SC_AUTH_WINDOW - 64 below it and not seen. The bitmap is a
+ * ring indexed by counter (RFC 6479): moving up clears only the words
+ * the move passes, never shifts. */
 static int
 replay_check(struct sc_auth_peer *p, uint64_t c)
 {
-	uint64_t back;
+	uint64_t bit = c % SC_AUTH_WINDOW, *w = &p->seen[bit / 64];
 
 	if (c > p->highest) {
-		uint64_t shift = c - p->highest;
+		uint64_t from = p->highest / 64, to = c / 64;
 
-		if (shift >= SC_AUTH_WINDOW) {
+		if (to - from >= WORDS)
 			memset(p->seen, 0, sizeof(p->seen));
-		} else {
-			/* Move the window: bit i means highest - i. */
-			for (uint64_t i = SC_AUTH_WINDOW - 1; i >= shift; i--) {
-				uint64_t from = i - shift;
-
-				if (p->seen[from / 64] >> (from % 64) & 1)
-					p->seen[i / 64] |= 1ULL << (i % 64);
-				else
-					p->seen[i / 64] &= ~(1ULL << (i % 64));
-			}
-			for (uint64_t i = 0; i < shift; i++)
-				p->seen[i / 64] &= ~(1ULL << (i % 64));
-		}
+		else
+			for (uint64_t k = from + 1; k <= to; k++)
+				p->seen[k % WORDS] = 0;
 		p->highest = c;
-		p->seen[0] |= 1;
+		*w |= 1ULL << (bit % 64);
 		return 0;
 	}
-	back = p->highest - c;
-	if (back >= SC_AUTH_WINDOW || (p->seen[back / 64] >> (back % 64) & 1))
+	if (p->highest - c >= SC_AUTH_WINDOW - 64 ||
+	    (*w >> (bit % 64) & 1))
 		return -1;
-	p->seen[back / 64] |= 1ULL << (back % 64);
+	*w |= 1ULL << (bit % 64);
 	return 0;
 }
 

@@ -182,6 +182,9 @@ adopt(struct sc_node *n, const struct sc_msg *m)
 	n->vw.fresh = 0;
 	n->vw.changes++;
 	n->vw.heard = n->now;
+	/* It came with a heartbeat (or stands for one): our REPORTs must not
+	 * say we starve for them (the coordinator would push to us). */
+	n->vw.last_heartbeat = n->now;
 	n->vw.votes = 0;
 	node_stream_new_view(n);
 	n->sm.coord_head = m->a;

@@ -11,10 +11,12 @@
  * counter, and header flag SC_FLAG_MAC is set. Without the key nobody can
  * make a datagram a server accepts: no ADD, no forged DATA, heartbeat or
  * NACK. Replays are refused by the counter: each server sends counters that
- * only grow (the wall clock in microseconds, or the last counter + 1), and
- * receivers keep, per server, the highest counter seen and a 1024-wide
- * window behind it (datagrams on the unicast and multicast paths may
- * arrive out of order). Clients have no id a server knows in advance, so a
+ * only grow (the wall clock in microseconds when it starts, then + 1 per
+ * datagram), and receivers keep, per server, the highest counter seen and
+ * a window of SC_AUTH_WINDOW datagrams behind it (datagrams on the
+ * unicast and multicast paths may arrive out of order: one may wait in
+ * the group socket while thousands of later ones come through the
+ * control socket). Clients have no id a server knows in advance, so a
  * client datagram must carry a counter within 60 s of the server's clock;
  * a replay of a client's ADD inside that minute is a repeated request and
  * gets the id it already has (dedup), a replayed LOG or STATS request only
@@ -33,12 +35,12 @@
 #define SC_AUTH_KEY_BYTES 32              /* crypto_auth_KEYBYTES */
 #define SC_AUTH_TAG_BYTES 32              /* crypto_auth_BYTES */
 #define SC_AUTH_TRAILER  (8 + SC_AUTH_TAG_BYTES)
-#define SC_AUTH_WINDOW   1024
+#define SC_AUTH_WINDOW   16384   /* datagrams; a multiple of 64 */
 #define SC_AUTH_SKEW_US  (60LL * 1000000)
 
 struct sc_auth_peer {
 	uint64_t highest;                 /* highest counter accepted */
-	uint64_t seen[SC_AUTH_WINDOW / 64]; /* bitmap of highest - i */
+	uint64_t seen[SC_AUTH_WINDOW / 64]; /* ring: bit c % SC_AUTH_WINDOW */
 };
 
 struct sc_auth {
