@@ -7,19 +7,28 @@
 
 #include "seqcast/table.h"
 
+/*
+ * The home slot. Keys are (client, request number), and a client's
+ * requests come in order: 16 consecutive requests of a client share one
+ * 16-slot block (the low 4 bits of the request pick the slot), the block
+ * is placed by a splitmix64 finaliser over the client and the rest of the
+ * request. Consecutive lookups then touch the same few cache lines
+ * instead of a random line of a table of megabytes each (measured: a
+ * put, two gets and a delete per request went from ~200 to ~100 ns of
+ * CPU with 6 clients, equal with 64; the daemon's profile had table
+ * lookups as its top cost).
+ */
 static uint64_t
 table_hash(uint64_t k1, uint64_t k2)
 {
-	/* splitmix64 finaliser over both halves: client ids are random but
-	 * request numbers are sequential, so mix well. */
-	uint64_t x = k1 ^ (k2 * 0x9e3779b97f4a7c15ULL);
+	uint64_t x = k1 ^ ((k2 >> 4) * 0x9e3779b97f4a7c15ULL);
 
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
 	x ^= x >> 27;
 	x *= 0x94d049bb133111ebULL;
 	x ^= x >> 31;
-	return x;
+	return x << 4 | (k2 & 15);
 }
 
 int
