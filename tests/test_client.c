@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "seqcast/wire.h"
+#include "client/input.h"
 
 static char client_path[PATH_MAX];
 
@@ -593,10 +594,43 @@ test_version(void **state)
 	assert_false(strstr(o.out, "unknown"));
 }
 
+/* --count's values: "PREFIX-K" exactly as printf's "%s-%zu" writes it,
+ * cut to INPUT_VBUF_MAX - 1 bytes, padded with dots to --value-size. */
+static void
+test_generated_values(void **state)
+{
+	static char longp[INPUT_VBUF_MAX + 10];
+	const char *prefixes[] = { "", "t", "run-a", longp };
+	char buf[INPUT_VBUF_MAX], want[INPUT_VBUF_MAX];
+	struct input in;
+	uint32_t len;
+
+	(void)state;
+	memset(longp, 'p', sizeof(longp) - 1);
+	memset(&in, 0, sizeof(in));
+	in.generated = 1;
+	for (size_t p = 0; p < 4; p++) {
+		in.prefix = prefixes[p];
+		for (size_t k = 0; k < 100000; k = k * 3 + 1) {
+			const uint8_t *v = input_value(&in, k, buf, &len);
+
+			snprintf(want, sizeof(want), "%s-%zu", in.prefix, k + 1);
+			assert_int_equal(len, strlen(want));
+			assert_memory_equal(v, want, len);
+		}
+	}
+	in.prefix = "x";
+	in.size = 16;
+	input_value(&in, 41, buf, &len);
+	assert_int_equal(len, 16);
+	assert_memory_equal(buf, "x-42............", 16);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_generated_values),
 		cmocka_unit_test(test_early_retransmit),
 		cmocka_unit_test(test_tail_probe),
 		cmocka_unit_test(test_fast_resend_mid_input),

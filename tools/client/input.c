@@ -58,15 +58,33 @@ input_add(struct input *in, const char *v, size_t len, uint64_t line)
 	return RC_OK;
 }
 
+/* "PREFIX-K" into buf, cut to INPUT_VBUF_MAX - 1 bytes as snprintf would
+ * (this runs once per entry sent: snprintf was a tenth of the client's
+ * CPU in the profile). */
+static uint32_t
+generate(const char *prefix, size_t k, char *buf)
+{
+	char digits[24];
+	size_t nd = 0, n = 0;
+
+	do
+		digits[nd++] = (char)('0' + k % 10);
+	while ((k /= 10) != 0);
+	while (*prefix != '\0' && n < INPUT_VBUF_MAX - 1)
+		buf[n++] = *prefix++;
+	if (n < INPUT_VBUF_MAX - 1)
+		buf[n++] = '-';
+	while (nd > 0 && n < INPUT_VBUF_MAX - 1)
+		buf[n++] = digits[--nd];
+	buf[n] = '\0';
+	return (uint32_t)n;
+}
+
 const uint8_t *
 input_value(const struct input *in, size_t i, char *buf, uint32_t *len)
 {
 	if (in->generated) {
-		int n = snprintf(buf, INPUT_VBUF_MAX, "%s-%zu", in->prefix,
-		    i + 1);
-
-		*len = n < 0 ? 0 : (n >= INPUT_VBUF_MAX ? INPUT_VBUF_MAX - 1 :
-		    (uint32_t)n);
+		*len = generate(in->prefix, i + 1, buf);
 		if (in->size > *len && in->size < INPUT_VBUF_MAX) {
 			memset(buf + *len, '.', in->size - *len);
 			*len = in->size;
