@@ -120,7 +120,8 @@ sc_auth_seal(struct sc_auth *a, uint8_t *buf, size_t len, size_t cap,
 #define WORDS (SC_AUTH_WINDOW / 64)
 
 /* Accept counter c from a server if it is new: above the highest, or
- * less than SC_AUTH_WINDOW - 64 below it and not seen. The bitmap is a
+ * less than SC_AUTH_WINDOW - 64 below it and not seen (-1: seen; -2:
+ * below the window). The bitmap is a
  * ring indexed by counter (RFC 6479): moving up clears only the words
  * the move passes, never shifts. */
 static int
@@ -140,8 +141,9 @@ replay_check(struct sc_auth_peer *p, uint64_t c)
 		*w |= 1ULL << (bit % 64);
 		return 0;
 	}
-	if (p->highest - c >= SC_AUTH_WINDOW - 64 ||
-	    (*w >> (bit % 64) & 1))
+	if (p->highest - c >= SC_AUTH_WINDOW - 64)
+		return -2;
+	if (*w >> (bit % 64) & 1)
 		return -1;
 	*w |= 1ULL << (bit % 64);
 	return 0;
@@ -167,7 +169,13 @@ sc_auth_open(struct sc_auth *a, const uint8_t *buf, size_t len,
 	c = sc_get_be64(buf + body);
 	sender = sc_get_be32(buf + 12);
 	if (sender < SC_SERVERS_MAX) {
-		if (replay_check(&a->peer[sender], c) == -1)
+		int r = replay_check(&a->peer[sender], c);
+
+		if (r == -2) {
+			*inner = body;  /* the caller may look at it */
+			return SC_AUTH_STALE;
+		}
+		if (r == -1)
 			return SC_AUTH_REPLAY;
 	} else if (c + SC_AUTH_SKEW_US < (uint64_t)now_us ||
 	    c > (uint64_t)now_us + SC_AUTH_SKEW_US) {
@@ -181,9 +189,24 @@ const char *
 sc_auth_result_name(int r)
 {
 	static const char *names[] = { "ok", "auth_missing", "auth_bad",
-	    "auth_replay", "auth_unexpected" };
+	    "auth_replay", "auth_unexpected", "auth_stale" };
 
-	return r >= 0 && r <= SC_AUTH_UNEXPECTED ? names[r] : "?";
+	return r >= 0 && r < SC_AUTH_RESULTS ? names[r] : "?";
+}
+
+void
+sc_auth_restart_peer(struct sc_auth *a, uint32_t sender, const uint8_t *buf,
+    size_t len)
+{
+	struct sc_auth_peer *p;
+	uint64_t c;
+
+	if (sender >= SC_SERVERS_MAX || len < SC_HEADER_LEN + SC_AUTH_TRAILER)
+		return;
+	p = &a->peer[sender];
+	c = sc_get_be64(buf + len - SC_AUTH_TRAILER);
+	memset(p, 0, sizeof(*p));
+	(void)replay_check(p, c);
 }
 
 void

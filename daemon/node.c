@@ -386,7 +386,8 @@ dispatch(struct sc_node *n, const struct sockaddr_in *from,
 		node_view_dvc(n, m);
 		break;
 	case SC_RECOVERY:
-		node_view_recovery(n, m);
+		if (!node_auth_recovery(n, m))
+			node_view_recovery(n, m);
 		break;
 	case SC_RECOVERY_REPLY:
 		node_view_recovery_reply(n, m);
@@ -442,15 +443,8 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		n->st.own++;
 		return;
 	}
-	/* Without a key this only refuses datagrams that carry a MAC. */
-	rc = sc_auth_open(&n->auth, buf, len, now + n->wall_offset, &len);
-	if (rc != SC_AUTH_OK) {
-		n->st.auth[rc]++;
-		inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
-		node_warn(n, "refused a datagram from %s:%u: %s", addr,
-		    ntohs(from->sin_port), sc_auth_result_name(rc));
+	if (node_auth_in(n, from, buf, &len) == -1)
 		return;
-	}
 	/* Clients may send cluster 0: "whichever cluster this server is
 	 * in" (a client needs no cluster file). */
 	if (sc_decode_header(buf, len, &h) == SC_REJ_NONE && h.cluster == 0 &&

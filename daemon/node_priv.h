@@ -214,10 +214,21 @@ struct node_counts {
 	uint64_t in[SC_TYPE_COUNT], out[SC_TYPE_COUNT];
 	uint64_t bytes_in, bytes_out;
 	uint64_t rejected[SC_REJ_COUNT];
-	uint64_t auth[SC_AUTH_UNEXPECTED + 1];
+	uint64_t auth[SC_AUTH_RESULTS];
 	uint64_t unexpected;      /* well-formed but not for us / bad sender */
 	uint64_t own;             /* our own multicast, looped back */
 };
+
+/* node_auth.c: challenges to peers whose counters went back. */
+struct node_challenge {
+	uint64_t nonce[SC_SERVERS_MAX];  /* outstanding, 0: none */
+	int64_t next[SC_SERVERS_MAX];    /* no new one before */
+	uint64_t sent, answered;
+};
+
+/* RECOVERY's b: 0 a restart, 1 a probe, these two the door's. */
+#define SC_RECOVERY_CHALLENGE 2
+#define SC_RECOVERY_ANSWER    3
 
 struct sc_node {
 	const struct sc_config *conf;
@@ -244,6 +255,7 @@ struct sc_node {
 	struct node_repair rp;
 	struct node_req rq;
 	struct node_disk dk;
+	struct node_challenge ch;
 };
 
 /* node.c: the door */
@@ -256,6 +268,11 @@ void node_send(struct sc_node *n, struct sc_msg *m,
     const struct sockaddr_in *to);
 void node_msg(const struct sc_node *n, struct sc_msg *m, int type);
 uint32_t node_coordinator_of(const struct sc_node *n, uint32_t view);
+
+/* node_auth.c: 0 if the datagram may go on (*len: without its MAC). */
+int node_auth_in(struct sc_node *n, const struct sockaddr_in *from,
+    const void *buf, size_t *len);
+int node_auth_recovery(struct sc_node *n, const struct sc_msg *m);
 
 /* node_view.c */
 void node_view_init(struct sc_node *n);

@@ -183,17 +183,19 @@ jrejects(struct json *j, const struct sc_node *n)
 
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		total += n->st.rejected[r];
-	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
+	for (int a = SC_AUTH_MISSING; a < SC_AUTH_RESULTS; a++)
 		total += n->st.auth[a];
 	jnum(j, "rejected", total);
 	jopen(j, "rejected_by");
 	for (int r = 1; r < SC_REJ_COUNT; r++)
 		jnum(j, sc_reject_name(r), n->st.rejected[r]);
 	jnum(j, "unexpected", n->st.unexpected);
-	for (int a = SC_AUTH_MISSING; a <= SC_AUTH_UNEXPECTED; a++)
+	for (int a = SC_AUTH_MISSING; a < SC_AUTH_RESULTS; a++)
 		jnum(j, sc_auth_result_name(a), n->st.auth[a]);
 	jnum(j, "rate_limited", n->rq.rate_limited);
 	jclose(j);
+	jnum(j, "auth_challenges_sent", n->ch.sent);
+	jnum(j, "auth_challenges_answered", n->ch.answered);
 	jnum(j, "log_suppressed", n->warn_limit.total);
 }
 

@@ -138,7 +138,8 @@ test_replay_window(void **state)
 		assert_int_equal(sc_auth_open(&rx, bufs[i], lens[i], 0, &inner),
 		    SC_AUTH_REPLAY);
 	/* Skipped ones still in the window are accepted; after a jump
-	 * past the window they fall out of it and are refused. */
+	 * past the window they fall out of it and are refused as STALE (the
+	 * node then challenges the sender: node_auth.c). */
 	assert_int_equal(sc_auth_open(&rx, bufs[150], lens[150], 0, &inner),
 	    SC_AUTH_OK);
 	assert_int_equal(sc_auth_open(&rx, bufs[2999], lens[2999], 0, &inner),
@@ -150,9 +151,18 @@ test_replay_window(void **state)
 	assert_int_equal(sc_auth_open(&rx, bufs[0], lens[0], 0, &inner),
 	    SC_AUTH_OK);
 	assert_int_equal(sc_auth_open(&rx, bufs[170], lens[170], 0, &inner),
-	    SC_AUTH_REPLAY);
+	    SC_AUTH_STALE);
+	assert_int_equal(sc_auth_open(&rx, bufs[2500], lens[2500], 0, &inner),
+	    SC_AUTH_STALE);
+	/* Restarting the window at a datagram (a challenge answered):
+	 * that one counts as seen, later ones pass, older ones do not. */
+	sc_auth_restart_peer(&rx, 2, bufs[2500], lens[2500]);
 	assert_int_equal(sc_auth_open(&rx, bufs[2500], lens[2500], 0, &inner),
 	    SC_AUTH_REPLAY);
+	assert_int_equal(sc_auth_open(&rx, bufs[2600], lens[2600], 0, &inner),
+	    SC_AUTH_OK);
+	assert_int_equal(sc_auth_open(&rx, bufs[2400], lens[2400], 0, &inner),
+	    SC_AUTH_OK);
 }
 
 /*

@@ -56,7 +56,17 @@ enum sc_auth_result {
 	SC_AUTH_BAD,       /* the tag does not verify */
 	SC_AUTH_REPLAY,    /* counter already seen or too old */
 	SC_AUTH_UNEXPECTED,/* a MAC while we have no key */
+	SC_AUTH_STALE,     /* a server's valid MAC, its counter below our
+	                      window: a replay, or the server restarted with
+	                      its clock behind (the node challenges it) */
+	SC_AUTH_RESULTS
 };
+
+/* Server `sender` proved it is live (it answered our challenge with a
+ * datagram whose MAC holds): start its window at that datagram's
+ * counter. */
+void sc_auth_restart_peer(struct sc_auth *a, uint32_t sender,
+    const uint8_t *buf, size_t len);
 
 /* Zero a's key and state (a copy about to be dropped). */
 void sc_auth_wipe(struct sc_auth *a);
