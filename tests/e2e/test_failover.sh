@@ -3,7 +3,9 @@
 # 1. Three servers, each with a data_dir and fsync = each; two clients add
 #    RATE entries/s each (about 16,000/s together), one through each
 #    member, both given every server (so they can move). kill -9 of the
-#    coordinator mid-load; then:
+#    coordinator mid-load (whoever coordinates then: on a busy machine a
+#    failover without a crash can come first; the view at the kill is
+#    printed); then:
 #    - a new entry added through a member after the kill is acked (the
 #      time from the kill to its ACK is printed);
 #    - both survivors end in one new view (same view, same coordinator,
@@ -127,20 +129,37 @@ finish() {
 	echo "  client $1: $(sed -n 's/.*acked=\([0-9]*\) resent=\([0-9]*\).*seconds=\([0-9.]*\).*switches=\([0-9]*\).*/\1 acked, \2 resent, \3 s, \4 server switches/p' "$T/client.$1")"
 }
 
-# kill_coordinator I PROBE_VIA: kill -9 server I (the coordinator) and add
-# one new entry through server PROBE_VIA; prints the time to its ACK
+# kill_coordinator ASK SERVER...: kill -9 the coordinator of the view
+# that server ASK is in (whoever it is: a busy machine can have set off a
+# failover before; the view at the kill is printed), then add one new
+# entry through the first of SERVERs still up, given them all. Sets KILLED
+# and KVIEW; prints the time from the kill to the new entry's ACK.
 kill_coordinator() {
-	role=$(sinfo "$1" | cut -d' ' -f4)
-	[ "$role" = coordinator ] || fail "server $1 is not the coordinator (role '$role')"
+	read -r KVIEW KILLED nv role a <<EOF
+$(sinfo "$1")
+EOF
+	[ -n "$KILLED" ] || fail "no stats from server $1"
+	role=$(sinfo "$KILLED" | cut -d' ' -f4)
+	[ "$role" = coordinator ] ||
+	    fail "server $KILLED, the coordinator of view $KVIEW for server $1, says it is '$role'"
+	shift
+	via=""
+	for i in "$@"; do [ "$i" = "$KILLED" ] || via="$via${via:+,}$(addr "$i")"; done
 	t0=$(now_ms)
-	crash "$1"
-	"$SEQCAST" add --server "$(addr "$2")" --server "$(servers_but "$1" "$2")" \
-	    --timeout 10 "probe-after-killing-$1" >"$T/acked.probe$1" ||
-	    fail "no ACK for a new entry after killing coordinator $1"
+	crash "$KILLED"
+	"$SEQCAST" add --server "$via" --timeout 10 "probe-after-killing-$KILLED" \
+	    >"$T/acked.probe$KILLED" || fail "no ACK for a new entry after killing coordinator $KILLED"
 	took=$(($(now_ms) - t0))
-	echo "  kill -9 of coordinator $1 to the ACK of a new entry (through server $2): $took ms"
+	echo "  kill -9 of coordinator $KILLED (view $KVIEW) to the ACK of a new entry (through ${via%%,*}): $took ms"
 	[ "$took" -le "$FAILOVER_BOUND_MS" ] ||
 	    fail "the first ACK after the kill took $took ms (bound $FAILOVER_BOUND_MS ms)"
+}
+
+# others I...: the servers 0..NSERVERS-1 but those named
+others() {
+	for i in $(servers_arg); do
+		case " $* " in *" $i "*) ;; *) echo "$i" ;; esac
+	done | tr '\n' ' '
 }
 
 # check_acked SERVER NAME...: the server's log ($T/logSERVER, from
@@ -193,29 +212,30 @@ load m1 1
 load m2 2
 sleep "$KILL_AFTER"
 before=$(sinfo 1 | cut -d' ' -f5)
-kill_coordinator 0 1
-wait_view 0 10 1 2
+kill_coordinator 1 1 2 0
+K=$KILLED
+SURV=$(others "$K")
+wait_view "$KVIEW" 10 $SURV
 V1=$VIEW C1=$COORD
-echo "  survivors 1, 2: view $V1, coordinator $C1 (applied $before when the coordinator died);" \
-    "last_failover_us: server 1 $(failover_us 1), server 2 $(failover_us 2)"
+echo "  survivors $SURV: view $V1, coordinator $C1 (applied $before when the coordinator died);" \
+    "last_failover_us: $(for i in $SURV; do printf 'server %s %s ' "$i" "$(failover_us "$i")"; done)"
 finish m1
 finish m2
 TOTAL=$((2 * COUNT + 1))
-wait_all "$TOTAL" 30 1 2
-check_logs "$TOTAL" 1 2
-check_acked 1 m1 m2 probe0
-check_acked 2 m1 m2 probe0
+wait_all "$TOTAL" 30 $SURV
+check_logs "$TOTAL" $SURV
+for i in $SURV; do check_acked "$i" m1 m2 "probe$K"; done
 echo "  each survivor's log is exactly the $TOTAL acked entries, each once with its acked id"
 
-rejoin 0 "$V1" "$C1" "$TOTAL"
+rejoin "$K" "$V1" "$C1" "$TOTAL"
 check_logs "$TOTAL"
-"$SEQCAST" add --server "$(addr 0)" --count 1000 --prefix back0 --timeout 20 >"$T/acked.back0" ||
-    fail "adds through the rejoined server 0 failed"
+"$SEQCAST" add --server "$(addr "$K")" --count 1000 --prefix back --timeout 20 >"$T/acked.back" ||
+    fail "adds through the rejoined server $K failed"
 TOTAL=$((TOTAL + 1000))
 wait_all "$TOTAL" 30
 check_logs "$TOTAL"
-for i in 0 1 2; do check_acked $i m1 m2 probe0 back0; done
-echo "  1000 more through the rejoined server 0: all three logs are exactly the acked entries"
+for i in 0 1 2; do check_acked $i m1 m2 "probe$K" back; done
+echo "  1000 more through the rejoined server $K: all three logs are exactly the acked entries"
 stop_all
 for i in 0 1 2; do mv "$T/server$i.log" "$T/three-server$i.log"; done
 
@@ -225,14 +245,16 @@ start_cluster
 load f3 3
 load f4 4
 sleep "$KILL_AFTER"
-kill_coordinator 0 3
-wait_view 0 10 1 2 3 4
+kill_coordinator 3 3 4 1 2 0
+K1=$KILLED
+wait_view "$KVIEW" 10 $(others "$K1")
 V1=$VIEW C1=$COORD
 echo "  first failover: view $V1, coordinator $C1, its last_failover_us $(failover_us "$C1")"
 sleep 1
-SURV=$(for i in 1 2 3 4; do [ "$i" = "$C1" ] || echo $i; done | tr '\n' ' ')
-kill_coordinator "$C1" "${SURV%% *}"
-wait_view "$V1" 10 $SURV
+kill_coordinator 3 3 4 1 2 0
+K2=$KILLED
+SURV=$(others "$K1" "$K2")
+wait_view "$KVIEW" 10 $SURV
 V2=$VIEW C2=$COORD
 echo "  second failover: view $V2, coordinator $C2, its last_failover_us $(failover_us "$C2")"
 finish f3
@@ -240,9 +262,9 @@ finish f4
 TOTAL=$((2 * COUNT + 2))
 wait_all "$TOTAL" 30 $SURV
 check_logs "$TOTAL" $SURV
-for i in $SURV; do check_acked $i f3 f4 probe0 "probe$C1"; done
+for i in $SURV; do check_acked $i f3 f4 "probe$K1" "probe$K2"; done
 echo "  each survivor's log is exactly the $TOTAL acked entries, each once with its acked id"
-rejoin 0 "$V2" "$C2" "$TOTAL"
-rejoin "$C1" "$V2" "$C2" "$TOTAL"
+rejoin "$K1" "$V2" "$C2" "$TOTAL"
+rejoin "$K2" "$V2" "$C2" "$TOTAL"
 check_logs "$TOTAL"
-for i in 0 1 2 3 4; do check_acked $i f3 f4 probe0 "probe$C1"; done
+for i in 0 1 2 3 4; do check_acked $i f3 f4 "probe$K1" "probe$K2"; done
