@@ -29,7 +29,7 @@
 #   so that every phase's line is printed first;
 # - at the end of each run: the three logs identical, ids 1..N contiguous.
 # The faked daemon's /proc/PID/maps must show libfaketime, and the offset
-# file is checked to move a faked `date` by -1 h and +1 h. About 25 s.
+# file is checked to move a faked `date` by -1 h and +1 h. 25-45 s here.
 # Skips (exit 77) only without libfaketime.
 #
 # Seen to fail: with the monotonic clock faked as well (remove

@@ -28,7 +28,7 @@
 # after it, which must come within FAILOVER_BOUND_MS, 5 s by default: a
 # loose bound against a hang, not the 500 ms target that make bench
 # judges; and each new coordinator's own last_failover_us), the views and
-# the entries. About 15-20 s.
+# the entries. 14-20 s here.
 #
 # Seen to fail (each a temporary edit of this file): without the kill -9
 # of the coordinator, "servers 1 2 not in one new view above 0 within

@@ -25,7 +25,7 @@
 #   (a client adding through it moves on and exits 0), the two others go
 #   on in a newer view, the crashed host restarts with
 #   its data_dir, rejoins as a member, and all logs are identical again.
-# About 25 s.
+# 16-22 s here.
 #
 # Root only (otherwise SKIP, exit 77); netlab makes its own namespaces.
 #
