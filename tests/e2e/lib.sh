@@ -97,6 +97,11 @@ json_num() {
 	grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2
 }
 
+# json_str FIELD < json: the first string value of "FIELD"
+json_str() {
+	grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4
+}
+
 stat() { "$SEQCAST" $KEYOPT stats --timeout 60 --server "$(addr "$1")" | json_num "$2"; }
 
 digest() {
@@ -104,34 +109,49 @@ digest() {
 	    grep -o '"digest":"[0-9a-f]*"' | cut -d'"' -f4
 }
 
-# wait_all N SECONDS: every server has applied N entries
+# servers_arg [SERVER...]: the servers named, or every server 0..NSERVERS-1
+servers_arg() {
+	if [ $# -gt 0 ]; then
+		echo "$*"
+	else
+		seq 0 $((NSERVERS - 1)) | tr '\n' ' '
+	fi
+}
+
+# wait_all N SECONDS [SERVER...]: every server (or those named) has
+# applied N entries
 wait_all() {
-	i=0
-	while [ $i -lt "$NSERVERS" ]; do
-		"$SEQCAST" $KEYOPT wait --server "$(addr $i)" --applied "$1" \
-		    --timeout "$2" || fail "server $i did not apply $1 entries in $2 s"
-		i=$((i + 1))
+	wn=$1
+	ws=$2
+	shift 2
+	for i in $(servers_arg "$@"); do
+		"$SEQCAST" $KEYOPT wait --server "$(addr $i)" --applied "$wn" \
+		    --timeout "$ws" || fail "server $i did not apply $wn entries in $ws s"
 	done
 }
 
-# check_logs N: every server's log is the same N lines, ids 1..N once
-# each, and the digests agree.
+# check_logs N [SERVER...]: every server's (or each named server's) log is
+# the same N lines, ids 1..N once each, and the digests agree.
 check_logs() {
 	seq 1 "$1" >"$T/ids.expected"
-	i=0
-	while [ $i -lt "$NSERVERS" ]; do
+	cn=$1
+	shift
+	first=""
+	count=0
+	for i in $(servers_arg "$@"); do
 		"$SEQCAST" $KEYOPT log --timeout 60 --server "$(addr $i)" >"$T/log$i" ||
 		    fail "seqcast log from server $i failed"
 		lines=$(wc -l <"$T/log$i")
-		[ "$lines" -eq "$1" ] || fail "server $i log has $lines lines, not $1"
+		[ "$lines" -eq "$cn" ] || fail "server $i log has $lines lines, not $cn"
 		cut -f1 "$T/log$i" | cmp -s - "$T/ids.expected" ||
-		    fail "server $i ids are not 1..$1 in order"
-		cmp -s "$T/log0" "$T/log$i" || fail "server $i log differs from server 0"
+		    fail "server $i ids are not 1..$cn in order"
 		d=$(digest $i)
 		[ -n "$d" ] || fail "no digest from server $i"
-		[ $i -eq 0 ] && d0=$d
+		[ -n "$first" ] || { first=$i; d0=$d; }
+		cmp -s "$T/log$first" "$T/log$i" ||
+		    fail "server $i log differs from server $first"
 		[ "$d" = "$d0" ] || fail "server $i digest $d differs from $d0"
-		i=$((i + 1))
+		count=$((count + 1))
 	done
-	echo "  $NSERVERS logs identical: $1 entries, ids 1..$1, digest $d0"
+	echo "  $count logs identical: $cn entries, ids 1..$cn, digest $d0"
 }
