@@ -221,6 +221,10 @@ void
 sc_node_set_wall_offset(struct sc_node *n, int64_t offset_us)
 {
 	n->wall_offset = offset_us;
+	if (!n->wall_anchored) {
+		n->wall_anchor = offset_us;
+		n->wall_anchored = 1;
+	}
 }
 
 void

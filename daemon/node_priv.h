@@ -236,7 +236,9 @@ struct sc_node {
 	uint32_t nservers;
 	uint32_t majority;        /* nservers / 2 + 1 */
 	int64_t now;              /* time of the event being handled */
-	int64_t wall_offset;      /* wall clock - monotonic, for auth */
+	int64_t wall_offset;      /* wall clock - monotonic, for auth: now */
+	int64_t wall_anchor;      /* ... and as it was at the first setting */
+	int wall_anchored;
 	struct sc_io io;
 	uint64_t rng;
 	struct sc_decoder *dec;

@@ -98,6 +98,11 @@ shell_tick(struct shell *s)
 {
 	int64_t now = mono_us();
 
+	/* The wall clock only dates client requests (auth's freshness
+	 * window): follow it, steps included, so that once NTP corrects
+	 * this host's clock, clients with right clocks are taken. Protocol
+	 * timers and server counters never see it. */
+	sc_node_set_wall_offset(s->node, wall_us() - now);
 	sc_faultnet_tick(s->fault, now);
 	sc_node_tick(s->node, now);
 }

@@ -103,8 +103,11 @@ void sc_node_free(struct sc_node *n);
 /* Use this shared key from now on (before sc_node_start). */
 void sc_node_set_key(struct sc_node *n, const struct sc_auth *auth);
 /* Wall-clock microseconds = monotonic now + offset: authentication's
- * only use of time (counters, clients' freshness). The shell reads the
- * wall clock once, at start, so a later step of it changes nothing. */
+ * only use of time (a server's first counter, clients' freshness). The
+ * shell sets it at start and again at every timer: a client's request is
+ * fresh if near the wall clock as it is now, or as it was when the first
+ * offset was set (followed by the monotonic clock since). Nothing else
+ * in the node sees the wall clock. */
 void sc_node_set_wall_offset(struct sc_node *n, int64_t offset_us);
 
 /* Start-up, before sc_node_start: the records of the log file in order,
