@@ -28,6 +28,8 @@
 #   them, and the clients' clocks are not faked. Judged after all phases,
 #   so that every phase's line is printed first;
 # - at the end of each run: the three logs identical, ids 1..N contiguous.
+# Then a member restarted with its clock an hour behind (see
+# restart_behind): its peers challenge it and take it back.
 # The faked daemon's /proc/PID/maps must show libfaketime, and the offset
 # file is checked to move a faked `date` by -1 h and +1 h. 25-45 s here.
 # Skips (exit 77) only without libfaketime.
@@ -225,6 +227,33 @@ run() {
 	check_logs "$ADDED"
 }
 
+# After run 2: member 1 restarted (no data_dir: empty) with its clock an
+# hour behind the one it ran with, so its counters start below the window
+# its peers keep for it. They refuse its datagrams as stale, challenge it,
+# and take it again once it answers: it must catch up with 1,000 entries
+# added meanwhile through server 0. Then its clock is corrected (as NTP
+# would) and clients with right clocks are taken by it again (the logs
+# are read through it).
+restart_behind() {
+	kill "$PID1"
+	wait "$PID1" 2>/dev/null
+	set_clock "-1h"
+	start_faked 1
+	"$SEQCAST" $KEYOPT add --quiet --server "$(addr 0)" --count 1000 \
+	    --prefix behind --timeout 30 || fail "adds while server 1 restarts behind"
+	ADDED=$((ADDED + 1000))
+	for t in $(seq 200); do
+		ans=$(($(stat 0 auth_challenges_answered) + $(stat 2 auth_challenges_answered)))
+		[ "$ans" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$ans" -ge 2 ] || fail "servers 0 and 2 did not both take server 1 back (challenges answered: $ans)"
+	set_clock "+0"
+	wait_all "$ADDED" 30
+	check_logs "$ADDED"
+	echo "  member 1 restarted an hour behind: refused as stale $(($(stat 0 auth_stale) + $(stat 2 auth_stale))) times, challenged, taken back by both peers; caught up to $ADDED entries"
+}
+
 "$SEQCASTD" --gen-key "$T/key" >/dev/null || fail "seqcastd --gen-key failed"
 COORDID=0
 REFUSED=""
@@ -233,5 +262,6 @@ RUN="run 1 (coordinator 0 faked)"
 run 0
 RUN="run 2 (member 1 faked)"
 run 1
+restart_behind
 [ -z "$REFUSED" ] ||
     fail "servers refused datagrams (every sender was a server or an unfaked client):$REFUSED"
