@@ -29,14 +29,19 @@
 #include "wire_priv.h"
 
 
+/* format, head, element, element bytes, U scalars, s, B */
+#define SHAPE(fmt, head, elem, min, nhead, text, value) \
+	{ fmt, head, elem, min, sizeof(fmt), nhead, text, value }
 const struct shape_desc wire_shapes[SH_COUNT] = {
-	[SH_REQ] =   { "UA(UUB)",    "U",     "UUB",  8 + 8 + 4 },
-	[SH_ENTRY] = { "UUUA(UUUB)", "UUU",   "UUUB", 8 + 8 + 8 + 4 },
-	[SH_ACK] =   { "UA(UUUi)",   "U",     "UUUi", 8 + 8 + 8 + 4 },
-	[SH_QUAD] =  { "UUUU",       "UUUU",  NULL,   0 },
-	[SH_RANGE] = { "UA(UU)",     "U",     "UU",   8 + 8 },
-	[SH_VIEW] =  { "UUUUUA(UU)", "UUUUU", "UU",   8 + 8 },
-	[SH_TEXT] =  { "UUs",        "UUs",   NULL,   0 },
+	[SH_REQ] =   SHAPE("UA(UUB)",    "U",     "UUB",  8 + 8 + 4, 1, 0, 1),
+	[SH_ENTRY] = SHAPE("UUUA(UUUB)", "UUU",   "UUUB", 8 + 8 + 8 + 4,
+	    3, 0, 1),
+	[SH_ACK] =   SHAPE("UA(UUUi)",   "U",     "UUUi", 8 + 8 + 8 + 4,
+	    1, 0, 0),
+	[SH_QUAD] =  SHAPE("UUUU",       "UUUU",  NULL,   0, 4, 0, 0),
+	[SH_RANGE] = SHAPE("UA(UU)",     "U",     "UU",   8 + 8, 1, 0, 0),
+	[SH_VIEW] =  SHAPE("UUUUUA(UU)", "UUUUU", "UU",   8 + 8, 5, 0, 0),
+	[SH_TEXT] =  SHAPE("UUs",        "UUs",   NULL,   0, 2, 1, 0),
 };
 
 const unsigned char wire_type_shape[SC_TYPE_COUNT] = {
@@ -259,36 +264,6 @@ wire_shape_map(int sh, struct tpl_vars *v)
 	}
 }
 
-/* Item fields to map variables; tpl only reads bin.addr when packing. */
-static void
-item_to_vars(int sh, const struct sc_item *it, struct tpl_vars *v)
-{
-	switch (sh) {
-	case SH_REQ:
-		v->f0 = it->client;
-		v->f1 = it->req;
-		break;
-	case SH_ENTRY:
-		v->f0 = it->id;
-		v->f1 = it->client;
-		v->f2 = it->req;
-		break;
-	case SH_ACK:
-		v->f0 = it->client;
-		v->f1 = it->req;
-		v->f2 = it->id;
-		v->status = it->status;
-		break;
-	case SH_RANGE:
-	case SH_VIEW:
-		v->f0 = it->first;
-		v->f1 = it->last;
-		break;
-	}
-	v->bin.addr = (void *)it->value;
-	v->bin.sz = it->len;
-}
-
 /* ---- encoding ---- */
 
 /* Fields of m that make an image malformed or oversized. */
@@ -318,80 +293,140 @@ msg_valid(const struct sc_msg *m)
 	return 1;
 }
 
-static int
-pack_armed(const struct sc_msg *m, struct tpl_vars *v, uint8_t *dst,
-    size_t len)
+/*
+ * The image, written as libtpl 1.6.1's tpl_pack() and tpl_dump() write it
+ * (test_wire compares the two byte for byte): integers in the host's byte
+ * order, which the flags byte names, as libtpl does.
+ */
+static uint8_t *
+put32(uint8_t *p, uint32_t v)
 {
-	tpl_node *tn;
-	size_t got;
-	uint32_t i;
-	int sh = wire_type_shape[m->h.type], rc = -1;
-
-	memset(v, 0, sizeof(*v));
-	if ((tn = wire_shape_map(sh, v)) == NULL)
-		return -1;
-	v->h[0] = m->a;
-	v->h[1] = m->b;
-	v->h[2] = m->c;
-	v->h[3] = m->d;
-	v->h[4] = m->e;
-	/* NULL text is sent as "": one canonical form, and the receiver
-	 * always gets a string. */
-	v->text = m->text != NULL ? (char *)m->text : (char *)"";
-	if (wire_shapes[sh].head[0] != '\0' && tpl_pack(tn, 0) != 0)
-		goto out;
-	for (i = 0; wire_shapes[sh].elem != NULL && i < m->count; i++) {
-		item_to_vars(sh, &m->items[i], v);
-		if (tpl_pack(tn, 1) != 0)
-			goto out;
-	}
-	/* Our size arithmetic must agree with tpl's to the byte: batchers
-	 * rely on sc_encoded_size(). */
-	if (tpl_dump(tn, TPL_GETSIZE, &got) != 0 || got != len)
-		goto out;
-	if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, len) != 0)
-		goto out;
-	rc = 0;
-out:
-	tpl_free(tn);
-	return rc;
+	if (TPL_FLAG_HOST & TPL_FLAG_BIG)
+		sc_put_be32(p, v);
+	else
+		sc_put_le32(p, v);
+	return p + 4;
 }
 
-/*
- * Pack m's body into dst[0..len). If tpl_hook.fatal fires (only out of
- * memory can do that here) the map is in an unknown state: it is leaked
- * rather than handed to tpl_free(), which could crash on it.
- */
-static int
-pack_body(const struct sc_msg *m, uint8_t *dst, size_t len)
+static uint8_t *
+put64(uint8_t *p, uint64_t v)
 {
-	struct tpl_vars v;
-	jmp_buf jb, *saved = wire_unwind_to;
-	int rc;
+	if (TPL_FLAG_HOST & TPL_FLAG_BIG)
+		sc_put_be64(p, v);
+	else
+		sc_put_le64(p, v);
+	return p + 8;
+}
 
-	sc_tpl_hooks_install();
-	if (setjmp(jb) != 0) {
-		wire_unwind_to = saved;
-		return -1;
+/* B: the length word, then the bytes. */
+static uint8_t *
+put_bin(uint8_t *p, const uint8_t *v, uint32_t n)
+{
+	p = put32(p, n);
+	if (n > 0)
+		memcpy(p, v, n);
+	return p + n;
+}
+
+/* The preamble (libtpl sets the null-strings flag only for a format with
+ * an s), the format and its NUL, the scalars before the array. */
+static uint8_t *
+put_head(uint8_t *p, const struct shape_desc *s, const struct sc_msg *m,
+    uint32_t size)
+{
+	const uint64_t h[5] = { m->a, m->b, m->c, m->d, m->e };
+	unsigned i;
+
+	memcpy(p, "tpl", 3);
+	p[3] = TPL_FLAG_HOST | (s->text ? TPL_FLAG_NULLS : 0);
+	p = put32(p + 4, size);
+	memcpy(p, s->fmt, s->fmt_size);
+	p += s->fmt_size;
+	for (i = 0; i < s->nhead; i++)
+		p = put64(p, h[i]);
+	return p;
+}
+
+/* s: the length + 1 (0 would be a NULL string), the bytes without NUL.
+ * NULL text is sent as "": one canonical form, and the receiver always
+ * gets a string. */
+static uint8_t *
+put_text(uint8_t *p, const char *t)
+{
+	size_t n = t != NULL ? strlen(t) : 0;
+
+	p = put32(p, (uint32_t)n + 1);
+	if (n > 0)
+		memcpy(p, t, n);
+	return p + n;
+}
+
+/* A(...): the count, then each element's fields in format order. Never
+ * past end: NULL if an element would not fit. */
+static uint8_t *
+put_items(uint8_t *p, const uint8_t *end, int sh, const struct sc_msg *m)
+{
+	const struct shape_desc *s = &wire_shapes[sh];
+	const struct sc_item *it;
+	uint32_t i;
+
+	p = put32(p, m->count);
+	for (i = 0; i < m->count; i++) {
+		it = &m->items[i];
+		if ((size_t)(end - p) < s->elem_min + (s->value ? it->len : 0))
+			return NULL;
+		switch (sh) {
+		case SH_REQ:
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put_bin(p, it->value, it->len);
+			break;
+		case SH_ENTRY:
+			p = put64(p, it->id);
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put_bin(p, it->value, it->len);
+			break;
+		case SH_ACK:
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put64(p, it->id);
+			p = put32(p, (uint32_t)it->status);
+			break;
+		default:	/* SH_RANGE, SH_VIEW */
+			p = put64(p, it->first);
+			p = put64(p, it->last);
+			break;
+		}
 	}
-	wire_unwind_to = &jb;
-	rc = pack_armed(m, &v, dst, len);
-	wire_unwind_to = saved;
-	return rc;
+	return p;
 }
 
 long
 sc_encode(const struct sc_msg *m, void *buf, size_t cap)
 {
+	const struct shape_desc *s;
+	uint8_t *p, *end;
 	size_t n;
+	int sh;
 
 	if (!msg_valid(m))
 		return -1;
 	n = sc_msg_size(m);
 	if (n == 0 || n > cap || n - SC_HEADER_LEN > UINT32_MAX)
 		return -1;
-	if (pack_body(m, (uint8_t *)buf + SC_HEADER_LEN,
-	    n - SC_HEADER_LEN) != 0)
+	sh = wire_type_shape[m->h.type];
+	s = &wire_shapes[sh];
+	end = (uint8_t *)buf + n;
+	p = put_head((uint8_t *)buf + SC_HEADER_LEN, s, m,
+	    (uint32_t)(n - SC_HEADER_LEN));
+	if (s->text)
+		p = put_text(p, m->text);
+	if (s->elem_min != 0)
+		p = put_items(p, end, sh, m);
+	/* The writer and the size arithmetic agree to the byte: batchers
+	 * rely on sc_encoded_size(). */
+	if (p != end)
 		return -1;
 	header_put(buf, &m->h, (uint32_t)(n - SC_HEADER_LEN));
 	return (long)n;

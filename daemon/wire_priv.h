@@ -21,6 +21,13 @@ extern tpl_hook_t tpl_hook;
 #define TPL_FLAG_NULLS 0x02	/* TPL_FL_NULLSTRINGS, likewise */
 #define TPL_PREAMBLE   8	/* "tpl", flags, uint32 size */
 
+/* libtpl writes integers in the host's byte order, and says so. */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define TPL_FLAG_HOST  TPL_FLAG_BIG
+#else
+#define TPL_FLAG_HOST  0
+#endif
+
 /* The body layouts; several message types share one. */
 enum shape {
 	SH_REQ,		/* UA(UUB): cookie; client, req, value */
@@ -38,7 +45,12 @@ struct shape_desc {
 	const char *fmt;	/* tpl format string */
 	const char *head;	/* fields before the array, if any */
 	const char *elem;	/* fields of one array element, or NULL */
-	size_t elem_min;	/* bytes of one element without its value */
+	size_t elem_min;	/* bytes of one element without its value;
+				   0: no array */
+	uint8_t fmt_size;	/* strlen(fmt) + 1 */
+	uint8_t nhead;		/* U scalars first */
+	uint8_t text;		/* then an s (SH_TEXT) */
+	uint8_t value;		/* an element ends in a B */
 };
 
 extern const struct shape_desc wire_shapes[SH_COUNT];
