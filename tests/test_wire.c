@@ -1,9 +1,8 @@
 /*
  * test_wire.c - the datagram codec: round trips, exact sizes, every
- * rejection reason, hand-built hostile tpl images, random mutations,
- * libtpl's fatal paths under injected out-of-memory, and libtpl as the
- * reference: the codec writes the images tpl_pack() writes and reads
- * images as tpl_unpack() does.
+ * rejection reason, hand-built hostile tpl images, random mutations, and
+ * libtpl as the reference: the codec writes the images tpl_pack() writes
+ * and reads images as tpl_unpack() does.
  *
  * "test_wire --write-corpus DIR" writes the fuzzer's seed corpus instead
  * of running the tests (one valid datagram per type, plus regressions).
@@ -19,25 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <tpl.h>
 
 #include "seqcast/wire.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
-extern tpl_hook_t tpl_hook;
 
 #define CLUSTER 0x0c105735u
 
@@ -1100,7 +1085,7 @@ test_header_rejects(void **state)
 }
 
 /* Every proper prefix of a valid datagram is rejected: as sent (body_len
- * then disagrees) and with body_len patched so the validator sees it. */
+ * then disagrees) and with body_len patched so the image is read. */
 static void
 test_truncated(void **state)
 {
@@ -1233,8 +1218,8 @@ test_size_field(void **state)
 /*
  * libtpl 1.6.1 keeps array counts in an int: a count >= 2^31 makes its
  * own size check walk no elements, tpl_load() accepts the image, and
- * tpl_unpack() then reads past the buffer. The validator must refuse
- * every count the remaining bytes cannot hold.
+ * tpl_unpack() then reads past the buffer. The decoder must refuse every
+ * count the remaining bytes cannot hold.
  */
 static void
 test_huge_counts(void **state)
@@ -1272,18 +1257,21 @@ test_huge_counts(void **state)
 }
 
 /*
- * Why the validator exists: libtpl 1.6.1's own tpl_load() accepts an
- * image whose array count (0xffffffff) no byte of it holds, keeping the
- * count as a negative int (tpl_unpack() would then read past the image;
- * not run here). sc_decode() refuses the same image in its validator
- * (SC_REJ_LAYOUT), before libtpl sees it.
+ * Why libtpl never sees an untrusted byte (and, since the codec had to
+ * check every byte anyway, why it reads the format itself): libtpl
+ * 1.6.1's own tpl_load() accepts an image whose array count (0xffffffff)
+ * no byte of it holds, keeping the count as a negative int (tpl_unpack()
+ * would then read past the image; not run here). sc_decode() refuses the
+ * same image (SC_REJ_LAYOUT).
  *
  * If a libtpl update refuses the image itself, this test fails on purpose:
- * revisit the libtpl notes (DESIGN.md, daemon/wire.c), keep the validator.
- * To see that half fail: set count to 0x7fffffff (libtpl catches that
- * one). To see the validator half fail: in daemon/wire.c's walk_array(),
- * accept a count >= 0x80000000 unchecked, as libtpl does: sc_decode()
- * then refuses only at its second guard, with SC_REJ_TPL.
+ * revisit the libtpl notes (daemon/wire.c's opening comment, the README's
+ * wire format). To see that half fail: set count to 0x7fffffff (libtpl
+ * catches that one). The decoder checks the count against the bytes left
+ * before it reads an element, and each element's bytes as it reads it: to
+ * see its half fail, drop both checks (get_items() and get_item() in
+ * daemon/wire_decode.c): under ASan (build-san), sc_decode() then reads
+ * past the image.
  */
 static void
 test_libtpl_trusts_counts(void **state)
@@ -1727,122 +1715,6 @@ test_mutations(void **state)
 	sc_decoder_free(d2);
 }
 
-/* ---- libtpl's fatal hook, driven by injected out-of-memory ---- */
-
-static long malloc_budget = -1;	/* successful mallocs left; -1 = no limit */
-static tpl_malloc_fcn *real_malloc;
-
-static void *
-failing_malloc(size_t n)
-{
-	if (malloc_budget == 0)
-		return NULL;
-	if (malloc_budget > 0)
-		malloc_budget--;
-	return real_malloc(n);
-}
-
-/*
- * Fail libtpl's Nth allocation for every N until the operation gets
- * through: each time tpl_hook.fatal fires and must unwind, not exit.
- * The unwound tpl state is leaked by design; LeakSanitizer is told.
- */
-static void
-test_tpl_out_of_memory(void **state)
-{
-	struct sc_msg out;
-	long budget, n, n2;
-	int type, rc, fatal_seen;
-
-	(void)state;
-	real_malloc = tpl_hook.malloc;
-#ifdef HAVE_LSAN
-	__lsan_disable();
-#endif
-	for (type = 1; type < SC_TYPE_COUNT; type++) {
-		struct sc_decoder *d = sc_decoder_new();
-
-		assert_non_null(d);
-		random_msg(&tm, type, 3, 5);
-		n = sc_encode(&tm.m, dgram, sizeof(dgram));
-		assert_true(n > 0);
-		fatal_seen = 0;
-		for (budget = 0; ; budget++) {
-			tpl_hook.malloc = failing_malloc;
-			malloc_budget = budget;
-			rc = sc_decode(d, dgram, (size_t)n, CLUSTER, &out);
-			tpl_hook.malloc = real_malloc;
-			malloc_budget = -1;
-			if (rc == SC_REJ_NONE)
-				break;
-			assert_int_equal(rc, SC_REJ_TPL);
-			assert_int_equal(out.count, 0);
-			fatal_seen = 1;
-			assert_true(budget < 1000);
-		}
-		assert_true(fatal_seen);
-		assert_int_equal(msg_diff(&tm.m, &out), 0);
-		/* and the decoder still works afterwards */
-		assert_int_equal(sc_decode(d, dgram, (size_t)n, CLUSTER, &out),
-		    SC_REJ_NONE);
-		sc_decoder_free(d);
-
-		for (budget = 0; ; budget++) {
-			tpl_hook.malloc = failing_malloc;
-			malloc_budget = budget;
-			n2 = sc_encode(&tm.m, dgram2, sizeof(dgram2));
-			tpl_hook.malloc = real_malloc;
-			malloc_budget = -1;
-			if (n2 > 0)
-				break;
-			assert_int_equal(n2, -1);
-			assert_true(budget < 1000);
-		}
-		assert_int_equal(n2, n);
-		assert_memory_equal(dgram, dgram2, (size_t)n);
-	}
-#ifdef HAVE_LSAN
-	__lsan_enable();
-#endif
-}
-
-/* The hooks are quiet, and fatal outside the codec does not exit. */
-static void
-test_hooks(void **state)
-{
-	FILE *tmp;
-	int saved;
-	long size;
-
-	(void)state;
-	sc_tpl_hooks_install();
-	fflush(stderr);
-	tmp = tmpfile();
-	assert_non_null(tmp);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
-	assert_int_equal(tpl_hook.oops("oops %d\n", 1), 0);
-	tpl_hook.fatal("fatal %d\n", 2);	/* returns: nothing armed */
-	/* tpl's own error paths: a bad format, a bad load */
-	assert_null(tpl_map("A(Q)", NULL));
-	{
-		uint64_t a, b;
-		tpl_node *tn = tpl_map("UU", &a, &b);
-
-		assert_non_null(tn);
-		assert_int_equal(tpl_load(tn, TPL_MEM, "nonsense", 8), -1);
-		tpl_free(tn);
-	}
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	fseek(tmp, 0, SEEK_END);
-	size = ftell(tmp);
-	fclose(tmp);
-	assert_int_equal(size, 0);
-}
-
 /* ---- test_wire --bench: the codec beside libtpl, ns per entry ---- */
 
 /* The sc_msg of t filled to one SC_DATAGRAM_MAX datagram of its type,
@@ -2091,8 +1963,6 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations,
 		    setup, teardown),
-		cmocka_unit_test(test_tpl_out_of_memory),
-		cmocka_unit_test(test_hooks),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
