@@ -4,8 +4,9 @@
  * This file: names, sizes, encoding; wire_decode.c: decoding.
  *
  * The body is libtpl's image format, byte for byte what libtpl 1.6.1's
- * tpl_pack() and tpl_dump() write (the Wireshark dissector, older peers
- * and any tpl user read it), but the codec reads and writes it itself:
+ * tpl_pack() and tpl_dump() write (seqcastd builds that called libtpl,
+ * the Wireshark dissector and any libtpl program read it), but the codec
+ * reads and writes it itself:
  *   "tpl", a flags byte (0x01 big-endian integers, 0x02 "null strings",
  *   set by libtpl only for a format with an s), a uint32 image size (the
  *   whole image), the format string and its NUL, then the data in format
@@ -25,7 +26,6 @@
  * reference: test_wire checks both directions against it.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "seqcast/bytes.h"
@@ -193,10 +193,8 @@ msg_valid(const struct sc_msg *m)
 		return 1;
 	if (m->count > SC_ITEMS_MAX || (m->count > 0 && m->items == NULL))
 		return 0;
-	for (i = 0; i < m->count; i++) {
+	for (i = 0; wire_shapes[sh].value && i < m->count; i++) {
 		it = &m->items[i];
-		if (!wire_shapes[sh].value)
-			continue;
 		if (it->len > SC_VALUE_MAX || (it->len > 0 && it->value == NULL))
 			return 0;
 	}
