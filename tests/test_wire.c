@@ -939,6 +939,40 @@ test_encoded_size_exact(void **state)
 	}
 }
 
+/* Decoded values point into the datagram, not a copy (wire.h: they are
+ * valid until the next sc_decode() or until the buffer changes); the
+ * text is the decoder's own copy, NUL-terminated. */
+static void
+test_values_in_datagram(void **state)
+{
+	struct sc_msg out;
+	uint32_t i;
+	long n;
+
+	random_msg(&tm, SC_DATA, 3, 10);
+	for (i = 0; i < 3; i++) {
+		tm.items[i].len = 1 + i;
+		tm.items[i].value = tm.vals;
+	}
+	n = sc_encode(&tm.m, dgram, sizeof(dgram));
+	assert_int_equal(sc_decode(*state, dgram, (size_t)n, CLUSTER, &out),
+	    SC_REJ_NONE);
+	for (i = 0; i < 3; i++) {
+		assert_true(out.items[i].value > dgram);
+		assert_true(out.items[i].value + out.items[i].len <=
+		    dgram + n);
+	}
+	random_msg(&tm, SC_STATS_REPLY, 0, 0);
+	tm.m.text = "abc";
+	n = sc_encode(&tm.m, dgram, sizeof(dgram));
+	dgram[n] = 'x';		/* no NUL after the datagram's text */
+	assert_int_equal(sc_decode(*state, dgram, (size_t)n, CLUSTER, &out),
+	    SC_REJ_NONE);
+	assert_string_equal(out.text, "abc");
+	memset(dgram, 0, (size_t)n + 1);
+	assert_string_equal(out.text, "abc");
+}
+
 static void
 test_encode_refuses(void **state)
 {
@@ -1938,6 +1972,8 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test(test_encoded_size_exact),
+		cmocka_unit_test_setup_teardown(test_values_in_datagram,
+		    setup, teardown),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test_setup_teardown(test_header_rejects,
 		    setup, teardown),
