@@ -124,7 +124,7 @@ struct sc_item {
 	int32_t status;
 	uint32_t len;
 	uint32_t view;        /* entries: the view the id was stamped in */
-	const uint8_t *value; /* not owned: decoded, into the datagram */
+	const uint8_t *value; /* not owned; decoded: into the datagram */
 };
 
 /* The scalars before a message's array, in order (see enum sc_type for
@@ -168,10 +168,10 @@ void sc_decoder_free(struct sc_decoder *d);
 
 /* Decode buf[0..len) into *out. cluster is the expected cluster id.
  * Returns SC_REJ_NONE (0) or the reason for rejection; never reads outside
- * buf, never allocates. Items' values point into buf (no copy): the items
- * and their values are valid until the next sc_decode() on this decoder
- * or until the caller's buf changes or is freed, whichever comes first.
- * A caller that keeps a value longer copies it. */
+ * buf, never allocates. Items and the text are the decoder's, valid until
+ * the next sc_decode() on it. Values point into buf (no copy): valid until
+ * the next sc_decode() on this decoder or until buf changes or is freed,
+ * whichever comes first; a caller that keeps one longer copies it. */
 int sc_decode(struct sc_decoder *d, const void *buf, size_t len,
     uint32_t cluster, struct sc_msg *out);
 
