@@ -14,7 +14,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
 VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
-PKGS     = libtpl inih libsodium
+PKGS     = inih libsodium
 # CFLAGS is the user's (optimisation, sanitizers); what the build needs
 # is in SC_CFLAGS, so `make CFLAGS=...` cannot drop the include path.
 CFLAGS  ?= -O2 -g
@@ -24,7 +24,9 @@ SC_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 # Debian's libev-dev ships no pkg-config file: fall back to -lev.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
-TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# libtpl only for test_wire: the codec writes and reads tpl images itself,
+# and test_wire checks it against libtpl.
+TESTLIBS = $(shell pkg-config --libs cmocka libtpl 2>/dev/null)
 
 # the daemon's shell (daemon/seqcastd*.c) links only into seqcastd
 SHELL_SRC = $(wildcard daemon/seqcastd*.c)

@@ -1,42 +1,49 @@
 /*
  * wire.c - the seqcast datagram codec: a 28-byte header in network byte
- * order, then a libtpl image whose format is fixed by the message type.
+ * order, then a tpl image whose format is fixed by the message type.
  * This file: names, sizes, encoding; wire_decode.c: decoding.
  *
- * Decoding never hands libtpl bytes it has not checked first. libtpl 1.6.1
- * reads array counts into an int: a count >= 2^31 is negative there, so
- * tpl_load()'s own size check walks no elements and accepts the image,
- * and tpl_unpack() then reads up to 4G elements past the buffer. So
- * validate() (wire_decode.c) walks the image against the format it must have, bounds
- * checking every read, and only then do tpl_load() and tpl_unpack() run.
+ * The body is libtpl's image format, byte for byte what libtpl 1.6.1's
+ * tpl_pack() and tpl_dump() write (seqcastd builds that called libtpl,
+ * the Wireshark dissector and any libtpl program read it), but the codec
+ * reads and writes it itself:
+ *   "tpl", a flags byte (0x01 big-endian integers, 0x02 "null strings",
+ *   set by libtpl only for a format with an s), a uint32 image size (the
+ *   whole image), the format string and its NUL, then the data in format
+ *   order: U 8 bytes, i 4 bytes, A(...) a uint32 count then the elements,
+ *   B a uint32 length then the bytes, s a uint32 length + 1 (0 for NULL)
+ *   then the bytes without NUL. Integers are in the writer's byte order,
+ *   which the flags byte names; both are read.
  *
- * Image layout, as this libtpl writes it (verified with hexdumps):
- *   "tpl", flags byte (bit 0 big-endian integers, bit 1 "null strings"),
- *   uint32 image size (inclusive), the format string and its NUL, then
- *   the data: U 8 bytes, i 4 bytes, A(...) a uint32 count then the
- *   elements, B a uint32 length then the bytes, s a uint32 (length + 1,
- *   0 for NULL) then the bytes without NUL.
+ * Why not libtpl itself: on the hot path it cost the coordinator 15-20% of
+ * its CPU (a node and a malloc per packed element, a malloc per unpacked
+ * value that was then copied out, a map per message), and it can never be
+ * handed untrusted bytes anyway: libtpl 1.6.1 reads array counts into an
+ * int, so a count >= 2^31 makes tpl_load()'s own size check walk no
+ * elements and accept the image, and tpl_unpack() then reads up to 4G
+ * elements past the buffer. So the codec already walked every image
+ * before libtpl saw it; now that walk is the decoder. libtpl stays the
+ * reference: test_wire checks both directions against it.
  */
-#include <setjmp.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include <tpl.h>
 
 #include "seqcast/bytes.h"
 #include "seqcast/wire.h"
 #include "wire_priv.h"
 
-
+/* format, U scalars first, then an s, bytes of an element without its
+ * value (0: no array), elements end in a B */
+#define SHAPE(fmt, nhead, text, elem_min, value) \
+	{ fmt, sizeof(fmt), nhead, text, elem_min, value }
 const struct shape_desc wire_shapes[SH_COUNT] = {
-	[SH_REQ] =   { "UA(UUB)",    "U",     "UUB",  8 + 8 + 4 },
-	[SH_ENTRY] = { "UUUA(UUUB)", "UUU",   "UUUB", 8 + 8 + 8 + 4 },
-	[SH_ACK] =   { "UA(UUUi)",   "U",     "UUUi", 8 + 8 + 8 + 4 },
-	[SH_QUAD] =  { "UUUU",       "UUUU",  NULL,   0 },
-	[SH_RANGE] = { "UA(UU)",     "U",     "UU",   8 + 8 },
-	[SH_VIEW] =  { "UUUUUA(UU)", "UUUUU", "UU",   8 + 8 },
-	[SH_TEXT] =  { "UUs",        "UUs",   NULL,   0 },
+	[SH_REQ] =   SHAPE("UA(UUB)",    1, 0, 8 + 8 + 4, 1),
+	[SH_ENTRY] = SHAPE("UUUA(UUUB)", 3, 0, 8 + 8 + 8 + 4, 1),
+	[SH_ACK] =   SHAPE("UA(UUUi)",   1, 0, 8 + 8 + 8 + 4, 0),
+	[SH_QUAD] =  SHAPE("UUUU",       4, 0, 0, 0),
+	[SH_RANGE] = SHAPE("UA(UU)",     1, 0, 8 + 8, 0),
+	[SH_VIEW] =  SHAPE("UUUUUA(UU)", 5, 0, 8 + 8, 0),
+	[SH_TEXT] =  SHAPE("UUs",        2, 1, 0, 0),
 };
 
 const unsigned char wire_type_shape[SC_TYPE_COUNT] = {
@@ -72,45 +79,10 @@ static const char *const reject_names[SC_REJ_COUNT] = {
 	[SC_REJ_TPL] = "tpl", [SC_REJ_VALUE] = "value",
 };
 
-/*
- * Where tpl_hook.fatal unwinds to. libtpl calls fatal on out-of-memory
- * and on internal inconsistencies, and its default handler exits. Most
- * fatal sites are followed by code that dereferences what it failed to
- * get (fatal_oom() then a NULL store), so returning is not safe either:
- * the only safe continuation is not to return into libtpl at all.
- * sc_encode() and sc_decode() arm this around every tpl call.
- */
-_Thread_local jmp_buf *wire_unwind_to;
-
-static int
-tpl_quiet(const char *fmt, ...)
-{
-	(void)fmt;
-	return 0;
-}
-
-static void
-tpl_unwind(const char *fmt, ...)
-{
-	(void)fmt;
-	if (wire_unwind_to != NULL)
-		longjmp(*wire_unwind_to, 1);
-	/*
-	 * Not inside sc_encode()/sc_decode(): nothing to unwind to. Every
-	 * tpl call in seqcast is made here, so this is only reached by
-	 * foreign code; returning keeps the promise not to exit.
-	 */
-}
-
-/* Writes only when needed: sc_encode()/sc_decode() call this every
- * time, and after start-up that must be a read, not a racing write. */
+/* The codec no longer calls libtpl: there are no hooks to install. */
 void
 sc_tpl_hooks_install(void)
 {
-	if (tpl_hook.oops != tpl_quiet)
-		tpl_hook.oops = tpl_quiet;
-	if (tpl_hook.fatal != tpl_unwind)
-		tpl_hook.fatal = tpl_unwind;
 }
 
 const char *
@@ -154,53 +126,25 @@ header_put(uint8_t *p, const struct sc_header *h, uint32_t body_len)
 
 /* ---- sizes ---- */
 
-size_t
-wire_field_size(char f)
-{
-	switch (f) {
-	case 'U':
-		return 8;
-	case 'i':
-		return 4;
-	default:		/* B and s: their uint32 length word */
-		return 4;
-	}
-}
-
 /* Image bytes of a message of this shape with no items (and empty
- * text): preamble, format string and NUL, head fields, array count. */
+ * text): preamble, format string and NUL, head scalars, the text's length
+ * word, the array count. */
 static size_t
 shape_base(const struct shape_desc *s)
 {
-	size_t n;
-	const char *f;
-
-	n = TPL_PREAMBLE + strlen(s->fmt) + 1;
-	for (f = s->head; *f != '\0'; f++)
-		n += wire_field_size(*f);
-	if (s->elem != NULL)
-		n += 4;
-	return n;
+	return TPL_PREAMBLE + s->fmt_size + 8u * s->nhead +
+	    (s->text ? 4 : 0) + (s->elem_min != 0 ? 4 : 0);
 }
 
 size_t
 sc_item_size(int type, const struct sc_item *item)
 {
+	const struct shape_desc *s;
+
 	if (!wire_type_valid(type))
 		return 0;
-	switch (wire_type_shape[type]) {
-	case SH_REQ:
-		return 8 + 8 + 4 + (size_t)item->len;
-	case SH_ENTRY:
-		return 8 + 8 + 8 + 4 + (size_t)item->len;
-	case SH_ACK:
-		return 8 + 8 + 8 + 4;
-	case SH_RANGE:
-	case SH_VIEW:
-		return 8 + 8;
-	default:		/* no items */
-		return 0;
-	}
+	s = &wire_shapes[wire_type_shape[type]];
+	return s->elem_min + (s->value ? (size_t)item->len : 0);
 }
 
 size_t
@@ -212,7 +156,7 @@ sc_encoded_size(int type, const struct sc_item *items, uint32_t count)
 	if (!wire_type_valid(type))
 		return 0;
 	n = SC_HEADER_LEN + shape_base(&wire_shapes[wire_type_shape[type]]);
-	if (wire_shapes[wire_type_shape[type]].elem == NULL)
+	if (wire_shapes[wire_type_shape[type]].elem_min == 0)
 		return n;
 	for (i = 0; i < count; i++)
 		n += sc_item_size(type, &items[i]);
@@ -230,65 +174,6 @@ sc_msg_size(const struct sc_msg *m)
 	return n;
 }
 
-/* ---- tpl maps ---- */
-
-/* tpl_map() takes char *, though it never writes the format. */
-tpl_node *
-wire_shape_map(int sh, struct tpl_vars *v)
-{
-	char *fmt = (char *)wire_shapes[sh].fmt;
-	uint64_t *h = v->h;
-
-	switch (sh) {
-	case SH_REQ:
-		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->bin);
-	case SH_ENTRY:
-		return tpl_map(fmt, &h[0], &h[1], &h[2], &v->f0, &v->f1,
-		    &v->f2, &v->bin);
-	case SH_ACK:
-		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->f2, &v->status);
-	case SH_QUAD:
-		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3]);
-	case SH_RANGE:
-		return tpl_map(fmt, &h[0], &v->f0, &v->f1);
-	case SH_VIEW:
-		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3], &h[4], &v->f0,
-		    &v->f1);
-	default:
-		return tpl_map(fmt, &h[0], &h[1], &v->text);
-	}
-}
-
-/* Item fields to map variables; tpl only reads bin.addr when packing. */
-static void
-item_to_vars(int sh, const struct sc_item *it, struct tpl_vars *v)
-{
-	switch (sh) {
-	case SH_REQ:
-		v->f0 = it->client;
-		v->f1 = it->req;
-		break;
-	case SH_ENTRY:
-		v->f0 = it->id;
-		v->f1 = it->client;
-		v->f2 = it->req;
-		break;
-	case SH_ACK:
-		v->f0 = it->client;
-		v->f1 = it->req;
-		v->f2 = it->id;
-		v->status = it->status;
-		break;
-	case SH_RANGE:
-	case SH_VIEW:
-		v->f0 = it->first;
-		v->f1 = it->last;
-		break;
-	}
-	v->bin.addr = (void *)it->value;
-	v->bin.sz = it->len;
-}
-
 /* ---- encoding ---- */
 
 /* Fields of m that make an image malformed or oversized. */
@@ -304,94 +189,152 @@ msg_valid(const struct sc_msg *m)
 	sh = wire_type_shape[m->h.type];
 	if (sh == SH_TEXT)
 		return m->text == NULL || strlen(m->text) <= SC_TEXT_MAX;
-	if (wire_shapes[sh].elem == NULL)
+	if (wire_shapes[sh].elem_min == 0)
 		return 1;
 	if (m->count > SC_ITEMS_MAX || (m->count > 0 && m->items == NULL))
 		return 0;
-	for (i = 0; i < m->count; i++) {
+	for (i = 0; wire_shapes[sh].value && i < m->count; i++) {
 		it = &m->items[i];
-		if (sh != SH_REQ && sh != SH_ENTRY)
-			continue;
 		if (it->len > SC_VALUE_MAX || (it->len > 0 && it->value == NULL))
 			return 0;
 	}
 	return 1;
 }
 
-static int
-pack_armed(const struct sc_msg *m, struct tpl_vars *v, uint8_t *dst,
-    size_t len)
+/*
+ * The image, written as libtpl 1.6.1's tpl_pack() and tpl_dump() write it
+ * (test_wire compares the two byte for byte): integers in the host's byte
+ * order, which the flags byte names, as libtpl does.
+ */
+static uint8_t *
+put32(uint8_t *p, uint32_t v)
 {
-	tpl_node *tn;
-	size_t got;
-	uint32_t i;
-	int sh = wire_type_shape[m->h.type], rc = -1;
-
-	memset(v, 0, sizeof(*v));
-	if ((tn = wire_shape_map(sh, v)) == NULL)
-		return -1;
-	v->h[0] = m->a;
-	v->h[1] = m->b;
-	v->h[2] = m->c;
-	v->h[3] = m->d;
-	v->h[4] = m->e;
-	/* NULL text is sent as "": one canonical form, and the receiver
-	 * always gets a string. */
-	v->text = m->text != NULL ? (char *)m->text : (char *)"";
-	if (wire_shapes[sh].head[0] != '\0' && tpl_pack(tn, 0) != 0)
-		goto out;
-	for (i = 0; wire_shapes[sh].elem != NULL && i < m->count; i++) {
-		item_to_vars(sh, &m->items[i], v);
-		if (tpl_pack(tn, 1) != 0)
-			goto out;
-	}
-	/* Our size arithmetic must agree with tpl's to the byte: batchers
-	 * rely on sc_encoded_size(). */
-	if (tpl_dump(tn, TPL_GETSIZE, &got) != 0 || got != len)
-		goto out;
-	if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, len) != 0)
-		goto out;
-	rc = 0;
-out:
-	tpl_free(tn);
-	return rc;
+	if (TPL_FLAG_HOST & TPL_FLAG_BIG)
+		sc_put_be32(p, v);
+	else
+		sc_put_le32(p, v);
+	return p + 4;
 }
 
-/*
- * Pack m's body into dst[0..len). If tpl_hook.fatal fires (only out of
- * memory can do that here) the map is in an unknown state: it is leaked
- * rather than handed to tpl_free(), which could crash on it.
- */
-static int
-pack_body(const struct sc_msg *m, uint8_t *dst, size_t len)
+static uint8_t *
+put64(uint8_t *p, uint64_t v)
 {
-	struct tpl_vars v;
-	jmp_buf jb, *saved = wire_unwind_to;
-	int rc;
+	if (TPL_FLAG_HOST & TPL_FLAG_BIG)
+		sc_put_be64(p, v);
+	else
+		sc_put_le64(p, v);
+	return p + 8;
+}
 
-	sc_tpl_hooks_install();
-	if (setjmp(jb) != 0) {
-		wire_unwind_to = saved;
-		return -1;
+/* B: the length word, then the bytes. */
+static uint8_t *
+put_bin(uint8_t *p, const uint8_t *v, uint32_t n)
+{
+	p = put32(p, n);
+	if (n > 0)
+		memcpy(p, v, n);
+	return p + n;
+}
+
+/* The preamble (libtpl sets the null-strings flag only for a format with
+ * an s), the format and its NUL, the scalars before the array. */
+static uint8_t *
+put_head(uint8_t *p, const struct shape_desc *s, const struct sc_msg *m,
+    uint32_t size)
+{
+	const uint64_t h[5] = { m->a, m->b, m->c, m->d, m->e };
+	unsigned i;
+
+	memcpy(p, "tpl", 3);
+	p[3] = TPL_FLAG_HOST | (s->text ? TPL_FLAG_NULLS : 0);
+	p = put32(p + 4, size);
+	memcpy(p, s->fmt, s->fmt_size);
+	p += s->fmt_size;
+	for (i = 0; i < s->nhead; i++)
+		p = put64(p, h[i]);
+	return p;
+}
+
+/* s: the length + 1 (0 would be a NULL string), the bytes without NUL.
+ * NULL text is sent as "": one canonical form, and the receiver always
+ * gets a string. */
+static uint8_t *
+put_text(uint8_t *p, const char *t)
+{
+	size_t n = t != NULL ? strlen(t) : 0;
+
+	p = put32(p, (uint32_t)n + 1);
+	if (n > 0)
+		memcpy(p, t, n);
+	return p + n;
+}
+
+/* A(...): the count, then each element's fields in format order. Never
+ * past end: NULL if an element would not fit. */
+static uint8_t *
+put_items(uint8_t *p, const uint8_t *end, int sh, const struct sc_msg *m)
+{
+	const struct shape_desc *s = &wire_shapes[sh];
+	const struct sc_item *it;
+	uint32_t i;
+
+	p = put32(p, m->count);
+	for (i = 0; i < m->count; i++) {
+		it = &m->items[i];
+		if ((size_t)(end - p) < s->elem_min + (s->value ? it->len : 0))
+			return NULL;
+		switch (sh) {
+		case SH_REQ:
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put_bin(p, it->value, it->len);
+			break;
+		case SH_ENTRY:
+			p = put64(p, it->id);
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put_bin(p, it->value, it->len);
+			break;
+		case SH_ACK:
+			p = put64(p, it->client);
+			p = put64(p, it->req);
+			p = put64(p, it->id);
+			p = put32(p, (uint32_t)it->status);
+			break;
+		default:	/* SH_RANGE, SH_VIEW */
+			p = put64(p, it->first);
+			p = put64(p, it->last);
+			break;
+		}
 	}
-	wire_unwind_to = &jb;
-	rc = pack_armed(m, &v, dst, len);
-	wire_unwind_to = saved;
-	return rc;
+	return p;
 }
 
 long
 sc_encode(const struct sc_msg *m, void *buf, size_t cap)
 {
+	const struct shape_desc *s;
+	uint8_t *p, *end;
 	size_t n;
+	int sh;
 
 	if (!msg_valid(m))
 		return -1;
 	n = sc_msg_size(m);
 	if (n == 0 || n > cap || n - SC_HEADER_LEN > UINT32_MAX)
 		return -1;
-	if (pack_body(m, (uint8_t *)buf + SC_HEADER_LEN,
-	    n - SC_HEADER_LEN) != 0)
+	sh = wire_type_shape[m->h.type];
+	s = &wire_shapes[sh];
+	end = (uint8_t *)buf + n;
+	p = put_head((uint8_t *)buf + SC_HEADER_LEN, s, m,
+	    (uint32_t)(n - SC_HEADER_LEN));
+	if (s->text)
+		p = put_text(p, m->text);
+	if (s->elem_min != 0)
+		p = put_items(p, end, sh, m);
+	/* The writer and the size arithmetic agree to the byte: batchers
+	 * rely on sc_encoded_size(). */
+	if (p != end)
 		return -1;
 	header_put(buf, &m->h, (uint32_t)(n - SC_HEADER_LEN));
 	return (long)n;

@@ -1,14 +1,12 @@
 /*
  * wire_decode.c - decoding datagrams (wire.h): the header, then the tpl
- * image checked field by field before libtpl sees it (see wire.c's
- * opening comment for why), then unpacked into items and an arena.
+ * image read in one pass, every read bounds-checked, into the decoder's
+ * items (see wire.c's opening comment for the format and for why libtpl
+ * is not called here).
  */
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <tpl.h>
 
 #include "seqcast/bytes.h"
 #include "seqcast/wire.h"
@@ -16,26 +14,16 @@
 
 struct sc_decoder {
 	struct sc_item items[SC_ITEMS_MAX];
-	uint8_t arena[SC_RECV_MAX];	/* values and text of one datagram */
-	size_t used;			/* bytes of arena in use */
-	tpl_node *map[SH_COUNT];	/* built on first use, then reused */
-	struct tpl_vars v;
+	char text[SC_TEXT_MAX + 1];	/* STATS_REPLY text, NUL-terminated */
 };
 
-/* What validate() learned about an image. */
-struct layout {
-	uint32_t count;		/* array elements */
-	size_t value_bytes;	/* sum of B lengths */
-	size_t text_len;	/* STATS_REPLY text, without NUL */
-	int nullstrings;	/* image uses tpl >= 1.3 string lengths */
-	int too_long;		/* some value exceeds SC_VALUE_MAX */
-};
-
-/* A bounds-checked read position in an image. */
+/* A read position in an image: what is left of it, and its byte order. */
 struct cursor {
 	const uint8_t *p;
 	size_t left;
 	int big;		/* image integers are big-endian */
+	int nulls;		/* image uses tpl >= 1.3 string lengths */
+	int too_long;		/* some value exceeds SC_VALUE_MAX */
 };
 
 /* ---- header ---- */
@@ -70,8 +58,8 @@ header_check(const void *buf, size_t len, struct sc_header *h)
 	return SC_REJ_NONE;
 }
 
-/* body_len must cover the rest exactly; larger than SC_RECV_MAX would
- * not fit the decoder's arena, and no sender produces it. */
+/* body_len must cover the rest exactly; no sender produces more than
+ * SC_RECV_MAX, and no receive buffer holds it. */
 static int
 length_check(size_t len, const struct sc_header *h)
 {
@@ -93,178 +81,200 @@ sc_decode_header(const void *buf, size_t len, struct sc_header *h)
 	return length_check(len, h);
 }
 
-/* ---- tpl maps ---- */
+/* ---- reading an image ---- */
 
-/* The inverse, except the value, which the caller copies. */
-static void
-vars_to_item(int sh, const struct tpl_vars *v, struct sc_item *it)
-{
-	memset(it, 0, sizeof(*it));
-	switch (sh) {
-	case SH_REQ:
-		it->client = v->f0;
-		it->req = v->f1;
-		break;
-	case SH_ENTRY:
-		it->id = v->f0;
-		it->client = v->f1;
-		it->req = v->f2;
-		/* Every entry of a message was stamped in its view. */
-		it->view = (uint32_t)v->h[2];
-		break;
-	case SH_ACK:
-		it->client = v->f0;
-		it->req = v->f1;
-		it->id = v->f2;
-		it->status = v->status;
-		break;
-	case SH_RANGE:
-	case SH_VIEW:
-		it->first = v->f0;
-		it->last = v->f1;
-		break;
-	}
-}
-
-/* ---- validation ---- */
-
+/* n bytes, if that many are left: *at points at them. */
 static int
 take(struct cursor *c, size_t n, const uint8_t **at)
 {
 	if (n > c->left)
 		return -1;
-	if (at != NULL)
-		*at = c->p;
+	*at = c->p;
 	c->p += n;
 	c->left -= n;
 	return 0;
 }
 
+/* Unchecked reads: the caller has made sure the bytes are there. */
+static uint32_t
+read32(struct cursor *c)
+{
+	uint32_t v = c->big ? sc_get_be32(c->p) : sc_get_le32(c->p);
+
+	c->p += 4;
+	c->left -= 4;
+	return v;
+}
+
+static uint64_t
+read64(struct cursor *c)
+{
+	uint64_t v = c->big ? sc_get_be64(c->p) : sc_get_le64(c->p);
+
+	c->p += 8;
+	c->left -= 8;
+	return v;
+}
+
+/*
+ * "tpl", the flags (nothing but byte order and null strings), the image
+ * size (all of it, exactly), then the format and its NUL, exactly: that
+ * also rules out '#' lengths and any other layout.
+ */
 static int
-take32(struct cursor *c, uint32_t *v)
+get_preamble(struct cursor *c, const struct shape_desc *s)
 {
 	const uint8_t *q;
+	uint32_t size;
 
-	if (take(c, 4, &q) == -1)
+	if (take(c, TPL_PREAMBLE, &q) == -1 || memcmp(q, "tpl", 3) != 0)
 		return -1;
-	*v = c->big ? sc_get_be32(q) : sc_get_le32(q);
+	if (q[3] & ~(TPL_FLAG_BIG | TPL_FLAG_NULLS))
+		return -1;
+	c->big = (q[3] & TPL_FLAG_BIG) != 0;
+	c->nulls = (q[3] & TPL_FLAG_NULLS) != 0;
+	size = c->big ? sc_get_be32(q + 4) : sc_get_le32(q + 4);
+	if (size != c->left + TPL_PREAMBLE)
+		return -1;
+	if (take(c, s->fmt_size, &q) == -1 ||
+	    memcmp(q, s->fmt, s->fmt_size) != 0)
+		return -1;
 	return 0;
 }
 
-/* B: length word, then that many bytes. */
+/* B: the length word (already known to be there), then that many bytes,
+ * left where they are. A value too long is noted, not refused: the rest
+ * of the image may still be malformed, which takes precedence. */
 static int
-walk_bin(struct cursor *c, struct layout *lo)
+get_value(struct cursor *c, struct sc_item *it)
 {
-	uint32_t n;
+	uint32_t n = read32(c);
 
-	if (take32(c, &n) == -1 || take(c, n, NULL) == -1)
+	if (take(c, n, &it->value) == -1)
 		return -1;
+	it->len = n;
 	if (n > SC_VALUE_MAX)
-		lo->too_long = 1;
-	lo->value_bytes += n;
+		c->too_long = 1;
 	return 0;
 }
 
 /*
- * s: length word, then the bytes. With the null-strings flag the word is
- * length + 1 and 0 means NULL. Without it (tpl < 1.3 images) the word is
- * the length, but tpl_load() in 1.6.1 drops that flag after checking the
- * image, so tpl_unpack() would cut the last byte off: refuse such images.
- * The text must be NUL-free: tpl would silently truncate at a NUL.
+ * s: the length word, then the bytes, copied into the decoder with a NUL.
+ * With the null-strings flag the word is length + 1 and 0 means NULL
+ * (read as ""). Without it (tpl < 1.3 images) the word is the length, but
+ * libtpl 1.6.1 drops that flag after tpl_load() and its tpl_unpack() would
+ * cut the last byte off: such images are refused, as libtpl reads them
+ * wrong. A NUL inside is refused too (libtpl would truncate there).
  */
 static int
-walk_str(struct cursor *c, struct layout *lo)
+get_text(struct sc_decoder *d, struct cursor *c)
 {
 	const uint8_t *q;
 	uint32_t n;
 
-	if (!lo->nullstrings || take32(c, &n) == -1)
+	if (!c->nulls || take(c, 4, &q) == -1)
 		return -1;
+	n = c->big ? sc_get_be32(q) : sc_get_le32(q);
 	n = n > 0 ? n - 1 : 0;
 	if (n > SC_TEXT_MAX || take(c, n, &q) == -1)
 		return -1;
 	if (memchr(q, '\0', n) != NULL)
 		return -1;
-	lo->text_len = n;
+	memcpy(d->text, q, n);
+	d->text[n] = '\0';
 	return 0;
 }
 
+/* One element of the array into it: its fixed part is checked at once,
+ * its value (if any) on its own. view: the entries' view (SH_ENTRY). */
 static int
-walk_fields(struct cursor *c, const char *f, struct layout *lo)
+get_item(struct cursor *c, int sh, uint32_t view, struct sc_item *it)
 {
-	for (; *f != '\0'; f++) {
-		switch (*f) {
-		case 'U':
-		case 'i':
-			if (take(c, wire_field_size(*f), NULL) == -1)
-				return -1;
-			break;
-		case 'B':
-			if (walk_bin(c, lo) == -1)
-				return -1;
-			break;
-		case 's':
-			if (walk_str(c, lo) == -1)
-				return -1;
-			break;
-		default:
-			return -1;
-		}
+	if (c->left < wire_shapes[sh].elem_min)
+		return -1;
+	switch (sh) {
+	case SH_REQ:
+		*it = (struct sc_item){ .client = read64(c) };
+		it->req = read64(c);
+		return get_value(c, it);
+	case SH_ENTRY:
+		/* Every entry of a message was stamped in its view. */
+		*it = (struct sc_item){ .id = read64(c), .view = view };
+		it->client = read64(c);
+		it->req = read64(c);
+		return get_value(c, it);
+	case SH_ACK:
+		*it = (struct sc_item){ .client = read64(c) };
+		it->req = read64(c);
+		it->id = read64(c);
+		it->status = (int32_t)read32(c);
+		return 0;
+	default:	/* SH_RANGE, SH_VIEW */
+		*it = (struct sc_item){ .first = read64(c) };
+		it->last = read64(c);
+		return 0;
 	}
-	return 0;
-}
-
-/* A(...): a count no larger than the bytes left could hold, then the
- * elements. The count bound is what libtpl 1.6.1 lacks. */
-static int
-walk_array(struct cursor *c, const struct shape_desc *s, struct layout *lo)
-{
-	uint32_t n, i;
-
-	if (take32(c, &n) == -1)
-		return -1;
-	if (n > SC_ITEMS_MAX || n > c->left / s->elem_min)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (walk_fields(c, s->elem, lo) == -1)
-			return -1;
-	lo->count = n;
-	return 0;
 }
 
 /*
- * Walk img[0..len) against the shape's format before libtpl sees it.
- * Accepts a subset of what tpl_load() accepts, and only images whose
- * every read tpl_unpack() will make lies inside img.
+ * A(...): the count, then the elements. libtpl 1.6.1 trusts the count
+ * (test_libtpl_trusts_counts); here it must fit the decoder's items and
+ * the bytes left must be able to hold that many elements, before any is
+ * read.
  */
 static int
-validate(const struct shape_desc *s, const uint8_t *img, size_t len,
-    struct layout *lo)
+get_items(struct sc_decoder *d, struct cursor *c, int sh, uint32_t view,
+    uint32_t *count)
 {
-	struct cursor c = { img, len, 0 };
+	const struct shape_desc *s = &wire_shapes[sh];
 	const uint8_t *q;
-	size_t flen = strlen(s->fmt) + 1;
-	uint32_t size;
+	uint32_t n, i;
 
-	memset(lo, 0, sizeof(*lo));
-	if (take(&c, 4, &q) == -1 || memcmp(q, "tpl", 3) != 0)
+	if (take(c, 4, &q) == -1)
+		return -1;
+	n = c->big ? sc_get_be32(q) : sc_get_le32(q);
+	if (n > SC_ITEMS_MAX || n > c->left / s->elem_min)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (get_item(c, sh, view, &d->items[i]) == -1)
+			return -1;
+	*count = n;
+	return 0;
+}
+
+/* The image img[0..len) of shape sh, read into out (whose header is
+ * filled in): SC_REJ_NONE, SC_REJ_LAYOUT or SC_REJ_VALUE. */
+static int
+get_image(struct sc_decoder *d, int sh, const uint8_t *img, size_t len,
+    struct sc_msg *out)
+{
+	const struct shape_desc *s = &wire_shapes[sh];
+	struct cursor c = { .p = img, .left = len };
+	uint64_t h[5] = { 0 };
+	uint32_t count = 0;
+	unsigned i;
+
+	if (get_preamble(&c, s) == -1 || c.left < 8u * s->nhead)
 		return SC_REJ_LAYOUT;
-	if (q[3] & ~(TPL_FLAG_BIG | TPL_FLAG_NULLS))
+	for (i = 0; i < s->nhead; i++)
+		h[i] = read64(&c);
+	if (s->text && get_text(d, &c) == -1)
 		return SC_REJ_LAYOUT;
-	c.big = (q[3] & TPL_FLAG_BIG) != 0;
-	lo->nullstrings = (q[3] & TPL_FLAG_NULLS) != 0;
-	if (take32(&c, &size) == -1 || size != len)
-		return SC_REJ_LAYOUT;
-	/* The format and its NUL, exactly: also rules out '#' lengths. */
-	if (take(&c, flen, &q) == -1 || memcmp(q, s->fmt, flen) != 0)
-		return SC_REJ_LAYOUT;
-	if (walk_fields(&c, s->head, lo) == -1)
-		return SC_REJ_LAYOUT;
-	if (s->elem != NULL && walk_array(&c, s, lo) == -1)
+	if (s->elem_min != 0 &&
+	    get_items(d, &c, sh, (uint32_t)h[2], &count) == -1)
 		return SC_REJ_LAYOUT;
 	if (c.left != 0)
 		return SC_REJ_LAYOUT;
-	return lo->too_long ? SC_REJ_VALUE : SC_REJ_NONE;
+	if (c.too_long)
+		return SC_REJ_VALUE;
+	out->a = h[0];
+	out->b = h[1];
+	out->c = h[2];
+	out->d = h[3];
+	out->e = h[4];
+	out->count = count;
+	out->text = s->text ? d->text : NULL;
+	return SC_REJ_NONE;
 }
 
 /* ---- decoding ---- */
@@ -272,198 +282,30 @@ validate(const struct shape_desc *s, const uint8_t *img, size_t len,
 struct sc_decoder *
 sc_decoder_new(void)
 {
-	struct sc_decoder *d;
-
-	sc_tpl_hooks_install();
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return NULL;
-	return d;
+	return calloc(1, sizeof(struct sc_decoder));
 }
 
 void
 sc_decoder_free(struct sc_decoder *d)
 {
-	int i;
-
-	if (d == NULL)
-		return;
-	for (i = 0; i < SH_COUNT; i++)
-		if (d->map[i] != NULL)
-			tpl_free(d->map[i]);
 	free(d);
-}
-
-/* Buffers tpl_unpack() allocated and we have not freed yet. */
-static void
-release_unpacked(struct sc_decoder *d)
-{
-	if (d->v.bin.addr != NULL)
-		tpl_hook.free(d->v.bin.addr);
-	d->v.bin.addr = NULL;
-	d->v.bin.sz = 0;
-	if (d->v.text != NULL)
-		tpl_hook.free(d->v.text);
-	d->v.text = NULL;
-}
-
-static uint8_t *
-arena_copy(struct sc_decoder *d, const void *p, size_t n)
-{
-	uint8_t *at;
-
-	if (n > sizeof(d->arena) - d->used)
-		return NULL;
-	at = d->arena + d->used;
-	if (n > 0)
-		memcpy(at, p, n);
-	d->used += n;
-	return at;
-}
-
-/* Move the value tpl_unpack() malloc'd into the arena. */
-static int
-take_value(struct sc_decoder *d, struct sc_item *it)
-{
-	uint32_t n = d->v.bin.sz;
-
-	if (n > SC_VALUE_MAX || (n > 0 && d->v.bin.addr == NULL))
-		return -1;
-	it->value = arena_copy(d, d->v.bin.addr, n);
-	it->len = n;
-	release_unpacked(d);
-	return it->value == NULL ? -1 : 0;
-}
-
-static int
-take_text(struct sc_decoder *d, const struct layout *lo, struct sc_msg *out)
-{
-	const char *t = d->v.text != NULL ? d->v.text : "";
-	size_t n = strlen(t);
-	uint8_t *at;
-
-	if (n != lo->text_len || (at = arena_copy(d, t, n + 1)) == NULL) {
-		release_unpacked(d);
-		return -1;
-	}
-	out->text = (const char *)at;
-	release_unpacked(d);
-	return 0;
-}
-
-static int
-unpack_items(struct sc_decoder *d, tpl_node *tn, int sh,
-    const struct layout *lo, struct sc_msg *out)
-{
-	struct sc_item *it;
-	uint32_t i;
-
-	/* Both walks of the same bytes must agree. */
-	if (tpl_Alen(tn, 1) < 0 || (uint32_t)tpl_Alen(tn, 1) != lo->count)
-		return -1;
-	for (i = 0; i < lo->count; i++) {
-		it = &d->items[i];
-		if (tpl_unpack(tn, 1) <= 0)
-			return -1;
-		vars_to_item(sh, &d->v, it);
-		if ((sh == SH_REQ || sh == SH_ENTRY) && take_value(d, it) != 0)
-			return -1;
-	}
-	if (d->used != lo->value_bytes)
-		return -1;
-	out->count = lo->count;
-	return 0;
-}
-
-static int
-unpack_armed(struct sc_decoder *d, int sh, const uint8_t *img, size_t len,
-    const struct layout *lo, struct sc_msg *out)
-{
-	tpl_node *tn;
-
-	if ((tn = d->map[sh]) == NULL) {
-		if ((tn = wire_shape_map(sh, &d->v)) == NULL)
-			return SC_REJ_TPL;
-		d->map[sh] = tn;
-	}
-	/* Exact size (no TPL_EXCESS_OK): validate() checked the same. */
-	if (tpl_load(tn, TPL_MEM, (void *)img, len) != 0)
-		return SC_REJ_TPL;
-	if (wire_shapes[sh].head[0] != '\0' && tpl_unpack(tn, 0) < 0) {
-		release_unpacked(d);
-		return SC_REJ_TPL;
-	}
-	out->a = d->v.h[0];
-	out->b = d->v.h[1];
-	out->c = d->v.h[2];
-	out->d = d->v.h[3];
-	out->e = d->v.h[4];
-	if (sh == SH_TEXT)
-		return take_text(d, lo, out) == 0 ? SC_REJ_NONE : SC_REJ_TPL;
-	if (wire_shapes[sh].elem != NULL && unpack_items(d, tn, sh, lo, out) != 0) {
-		release_unpacked(d);
-		out->count = 0;
-		return SC_REJ_TPL;
-	}
-	return SC_REJ_NONE;
-}
-
-/*
- * Load and unpack a validated image. If tpl_hook.fatal fires, the cached
- * map may be half-updated (tpl_load() frees and reallocates parts of it):
- * it is dropped, leaked rather than trusted to tpl_free(). On a validated
- * image only out of memory can get there.
- */
-static int
-unpack_body(struct sc_decoder *d, int sh, const uint8_t *img, size_t len,
-    const struct layout *lo, struct sc_msg *out)
-{
-	jmp_buf jb, *saved = wire_unwind_to;
-	int rc;
-
-	memset(d->v.h, 0, sizeof(d->v.h));
-	d->v.bin.addr = NULL;
-	d->v.text = NULL;
-	if (setjmp(jb) != 0) {
-		wire_unwind_to = saved;
-		d->map[sh] = NULL;
-		release_unpacked(d);
-		return SC_REJ_TPL;
-	}
-	wire_unwind_to = &jb;
-	rc = unpack_armed(d, sh, img, len, lo, out);
-	wire_unwind_to = saved;
-	return rc;
 }
 
 int
 sc_decode(struct sc_decoder *d, const void *buf, size_t len,
     uint32_t cluster, struct sc_msg *out)
 {
-	const struct shape_desc *s;
-	struct layout lo;
 	int rc;
 
-	sc_tpl_hooks_install();
 	memset(out, 0, sizeof(*out));
 	out->items = d->items;
-	d->used = 0;
 	if ((rc = header_check(buf, len, &out->h)) != SC_REJ_NONE)
 		return rc;
 	if (out->h.cluster != cluster)
 		return SC_REJ_CLUSTER;
 	if ((rc = length_check(len, &out->h)) != SC_REJ_NONE)
 		return rc;
-	s = &wire_shapes[wire_type_shape[out->h.type]];
-	if ((rc = validate(s, (const uint8_t *)buf + SC_HEADER_LEN,
-	    out->h.body_len, &lo)) != SC_REJ_NONE)
-		return rc;
-	rc = unpack_body(d, wire_type_shape[out->h.type],
-	    (const uint8_t *)buf + SC_HEADER_LEN, out->h.body_len, &lo, out);
-	if (rc != SC_REJ_NONE) {
-		/* nothing half-decoded escapes */
-		out->a = out->b = out->c = out->d = out->e = 0;
-		out->count = 0;
-		out->text = NULL;
-	}
-	return rc;
+	/* Nothing half-decoded escapes: out is filled only on success. */
+	return get_image(d, wire_type_shape[out->h.type],
+	    (const uint8_t *)buf + SC_HEADER_LEN, out->h.body_len, out);
 }

@@ -1,10 +1,14 @@
 /*
  * test_wire.c - the datagram codec: round trips, exact sizes, every
- * rejection reason, hand-built hostile tpl images, random mutations and
- * libtpl's fatal paths under injected out-of-memory.
+ * rejection reason, hand-built hostile tpl images, random mutations, and
+ * libtpl as the reference: the codec writes the images tpl_pack() writes
+ * and reads images as tpl_unpack() does.
  *
  * "test_wire --write-corpus DIR" writes the fuzzer's seed corpus instead
  * of running the tests (one valid datagram per type, plus regressions).
+ * "test_wire --bench [ROUNDS]" times encoding and decoding a full
+ * datagram (DATA and ADD of 64-byte values, ACK), the codec beside libtpl
+ * doing the same job, in alternating rounds (default 21).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,25 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <tpl.h>
 
 #include "seqcast/wire.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
-extern tpl_hook_t tpl_hook;
 
 #define CLUSTER 0x0c105735u
 
@@ -247,20 +238,27 @@ msg_diff(const struct sc_msg *x, const struct sc_msg *y)
 	return 0;
 }
 
-/* Decode a copy in an exact-size heap block, so that ASan sees any read
- * past the datagram. */
+/*
+ * Decode a copy in an exact-size heap block, so that ASan sees any read
+ * past the datagram. Decoded values may point into the datagram, so each
+ * copy lives on for the next few calls (a test compares two decoded
+ * messages at most) and is freed after.
+ */
 static int
 decode_exact(struct sc_decoder *d, const void *buf, size_t len,
     uint32_t cluster, struct sc_msg *out)
 {
+	static void *copies[4];
+	static unsigned next;
 	void *copy = malloc(len > 0 ? len : 1);
-	int rc;
 
 	assert_non_null(copy);
-	memcpy(copy, buf, len);
-	rc = sc_decode(d, copy, len, cluster, out);
-	free(copy);
-	return rc;
+	if (len > 0)
+		memcpy(copy, buf, len);
+	free(copies[next]);
+	copies[next] = copy;
+	next = (next + 1) % 4;
+	return sc_decode(d, copy, len, cluster, out);
 }
 
 /* ---- a reference image writer, independent of wire.c and libtpl ---- */
@@ -394,6 +392,226 @@ ref_datagram(const struct sc_msg *m, int big, uint8_t *out)
 
 	ref_header(out, &m->h, (uint32_t)n);
 	return SC_HEADER_LEN + n;
+}
+
+/* ---- libtpl, the reference: its own pack and unpack of the same maps ---- */
+
+/* The variables a tpl map points at, for any body kind. */
+struct tvars {
+	uint64_t h[5];		/* head scalars, in order */
+	uint64_t f0, f1, f2;	/* the element's U fields, in order */
+	int32_t status;
+	tpl_bin bin;
+	char *text;
+};
+
+/* tpl_map() of kind k's format onto v (tpl_map takes char *, though it
+ * never writes the format). */
+static tpl_node *
+tmap(int k, struct tvars *v)
+{
+	char *fmt = (char *)kind_fmt(k);
+	uint64_t *h = v->h;
+
+	switch (k) {
+	case K_REQ:
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->bin);
+	case K_ENTRY:
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &v->f0, &v->f1,
+		    &v->f2, &v->bin);
+	case K_ACK:
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1, &v->f2, &v->status);
+	case K_QUAD:
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3]);
+	case K_RANGE:
+		return tpl_map(fmt, &h[0], &v->f0, &v->f1);
+	case K_VIEW:
+		return tpl_map(fmt, &h[0], &h[1], &h[2], &h[3], &h[4], &v->f0,
+		    &v->f1);
+	default:
+		return tpl_map(fmt, &h[0], &h[1], &v->text);
+	}
+}
+
+/* One item's fields in the order kind k's element packs them. */
+static void
+item_fields(int k, const struct sc_item *it, uint64_t *f0, uint64_t *f1,
+    uint64_t *f2)
+{
+	*f2 = 0;
+	switch (k) {
+	case K_REQ:
+		*f0 = it->client;
+		*f1 = it->req;
+		break;
+	case K_ENTRY:
+		*f0 = it->id;
+		*f1 = it->client;
+		*f2 = it->req;
+		break;
+	case K_ACK:
+		*f0 = it->client;
+		*f1 = it->req;
+		*f2 = it->id;
+		break;
+	default:
+		*f0 = it->first;
+		*f1 = it->last;
+		break;
+	}
+}
+
+/* The inverse; the value is the caller's. */
+static void
+fields_item(int k, const struct tvars *v, struct sc_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	switch (k) {
+	case K_REQ:
+		it->client = v->f0;
+		it->req = v->f1;
+		break;
+	case K_ENTRY:
+		it->id = v->f0;
+		it->client = v->f1;
+		it->req = v->f2;
+		it->view = (uint32_t)v->h[2];
+		break;
+	case K_ACK:
+		it->client = v->f0;
+		it->req = v->f1;
+		it->id = v->f2;
+		it->status = v->status;
+		break;
+	default:
+		it->first = v->f0;
+		it->last = v->f1;
+		break;
+	}
+}
+
+/* The body image libtpl writes for m (tpl_pack, tpl_dump), into
+ * out[0..cap); its size. A NULL text is packed as libtpl's NULL string. */
+static size_t
+tpl_body(const struct sc_msg *m, uint8_t *out, size_t cap)
+{
+	struct tvars v;
+	tpl_node *tn;
+	size_t n = 0;
+	uint32_t i;
+	int k = kind(m->h.type);
+
+	memset(&v, 0, sizeof(v));
+	tn = tmap(k, &v);
+	assert_non_null(tn);
+	for (i = 0; i < 5; i++)
+		v.h[i] = *head_field((struct sc_msg *)m, (int)i);
+	v.text = (char *)m->text;
+	assert_int_equal(tpl_pack(tn, 0), 0);
+	for (i = 0; has_items(m->h.type) && i < m->count; i++) {
+		item_fields(k, &m->items[i], &v.f0, &v.f1, &v.f2);
+		v.status = m->items[i].status;
+		v.bin.addr = (void *)m->items[i].value;
+		v.bin.sz = m->items[i].len;
+		assert_int_equal(tpl_pack(tn, 1), 0);
+	}
+	assert_int_equal(tpl_dump(tn, TPL_GETSIZE, &n), 0);
+	assert_true(n <= cap);
+	assert_int_equal(tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, out, cap), 0);
+	tpl_free(tn);
+	return n;
+}
+
+/* A tpl map kept for reading many images of one body kind, as the codec
+ * kept one per shape when it called libtpl. Static: the map holds the
+ * variables' addresses. */
+struct tref {
+	tpl_node *tn;
+	struct tvars v;
+	int k;
+};
+
+static struct tref *
+tref_for(int type)
+{
+	static struct tref refs[K_TEXT + 1];
+	struct tref *r = &refs[kind(type)];
+
+	if (r->tn == NULL) {
+		r->k = kind(type);
+		r->tn = tmap(r->k, &r->v);
+		assert_non_null(r->tn);
+	}
+	return r;
+}
+
+/*
+ * libtpl's reading of a body image of this type (tpl_load, tpl_unpack),
+ * into out, with items, values and text copied into ref's storage. Only
+ * for images built here or that sc_decode accepted: libtpl 1.6.1 trusts
+ * the counts inside an image (test_libtpl_trusts_counts). 0, or -1 if
+ * libtpl refuses the image.
+ */
+static int
+tpl_read(int type, const uint8_t *img, size_t len, struct tmsg *ref,
+    struct sc_msg *out)
+{
+	struct tref *r = tref_for(type);
+	size_t used = 0;
+	int n, i;
+
+	memset(out, 0, sizeof(*out));
+	out->h.type = type;
+	out->items = ref->items;
+	memset(r->v.h, 0, sizeof(r->v.h));
+	if (tpl_load(r->tn, TPL_MEM, (void *)img, len) != 0 ||
+	    tpl_unpack(r->tn, 0) < 0)
+		return -1;
+	for (i = 0; i < 5; i++)
+		*head_field(out, i) = r->v.h[i];
+	if (r->k == K_TEXT) {
+		snprintf(ref->text, sizeof(ref->text), "%s",
+		    r->v.text != NULL ? r->v.text : "");
+		out->text = ref->text;
+		free(r->v.text);
+		r->v.text = NULL;
+	}
+	n = has_items(type) ? tpl_Alen(r->tn, 1) : 0;
+	for (i = 0; i < n; i++) {
+		if (tpl_unpack(r->tn, 1) <= 0)
+			return -1;
+		fields_item(r->k, &r->v, &ref->items[i]);
+		if (used + r->v.bin.sz > sizeof(ref->vals))
+			return -1;
+		if (r->v.bin.sz > 0)
+			memcpy(ref->vals + used, r->v.bin.addr, r->v.bin.sz);
+		ref->items[i].value = ref->vals + used;
+		ref->items[i].len = r->v.bin.sz;
+		used += r->v.bin.sz;
+		free(r->v.bin.addr);
+		r->v.bin.addr = NULL;
+	}
+	out->count = (uint32_t)n;
+	return 0;
+}
+
+/* Decoded by sc_decode (d) and by libtpl, datagram buf[0..len) gives the
+ * same message, and want's if not NULL; sc_decode must accept it. */
+static void
+same_as_tpl(struct sc_decoder *d, const uint8_t *buf, size_t len,
+    const struct sc_msg *want)
+{
+	static struct tmsg ref;
+	struct sc_msg ours, theirs;
+
+	assert_int_equal(decode_exact(d, buf, len, CLUSTER, &ours),
+	    SC_REJ_NONE);
+	assert_int_equal(tpl_read(ours.h.type, buf + SC_HEADER_LEN,
+	    len - SC_HEADER_LEN, &ref, &theirs), 0);
+	theirs.h = ours.h;
+	assert_int_equal(msg_diff(&ours, &theirs), 0);
+	if (want != NULL)
+		assert_int_equal(msg_diff(want, &ours), 0);
 }
 
 /* Hand-built images: preamble and format, then whatever the test adds. */
@@ -721,6 +939,40 @@ test_encoded_size_exact(void **state)
 	}
 }
 
+/* Decoded values point into the datagram, not a copy (wire.h: they are
+ * valid until the next sc_decode() or until the buffer changes); the
+ * text is the decoder's own copy, NUL-terminated. */
+static void
+test_values_in_datagram(void **state)
+{
+	struct sc_msg out;
+	uint32_t i;
+	long n;
+
+	random_msg(&tm, SC_DATA, 3, 10);
+	for (i = 0; i < 3; i++) {
+		tm.items[i].len = 1 + i;
+		tm.items[i].value = tm.vals;
+	}
+	n = sc_encode(&tm.m, dgram, sizeof(dgram));
+	assert_int_equal(sc_decode(*state, dgram, (size_t)n, CLUSTER, &out),
+	    SC_REJ_NONE);
+	for (i = 0; i < 3; i++) {
+		assert_true(out.items[i].value > dgram);
+		assert_true(out.items[i].value + out.items[i].len <=
+		    dgram + n);
+	}
+	random_msg(&tm, SC_STATS_REPLY, 0, 0);
+	tm.m.text = "abc";
+	n = sc_encode(&tm.m, dgram, sizeof(dgram));
+	dgram[n] = 'x';		/* no NUL after the datagram's text */
+	assert_int_equal(sc_decode(*state, dgram, (size_t)n, CLUSTER, &out),
+	    SC_REJ_NONE);
+	assert_string_equal(out.text, "abc");
+	memset(dgram, 0, (size_t)n + 1);
+	assert_string_equal(out.text, "abc");
+}
+
 static void
 test_encode_refuses(void **state)
 {
@@ -867,7 +1119,7 @@ test_header_rejects(void **state)
 }
 
 /* Every proper prefix of a valid datagram is rejected: as sent (body_len
- * then disagrees) and with body_len patched so the validator sees it. */
+ * then disagrees) and with body_len patched so the image is read. */
 static void
 test_truncated(void **state)
 {
@@ -1000,8 +1252,8 @@ test_size_field(void **state)
 /*
  * libtpl 1.6.1 keeps array counts in an int: a count >= 2^31 makes its
  * own size check walk no elements, tpl_load() accepts the image, and
- * tpl_unpack() then reads past the buffer. The validator must refuse
- * every count the remaining bytes cannot hold.
+ * tpl_unpack() then reads past the buffer. The decoder must refuse every
+ * count the remaining bytes cannot hold.
  */
 static void
 test_huge_counts(void **state)
@@ -1039,18 +1291,21 @@ test_huge_counts(void **state)
 }
 
 /*
- * Why the validator exists: libtpl 1.6.1's own tpl_load() accepts an
- * image whose array count (0xffffffff) no byte of it holds, keeping the
- * count as a negative int (tpl_unpack() would then read past the image;
- * not run here). sc_decode() refuses the same image in its validator
- * (SC_REJ_LAYOUT), before libtpl sees it.
+ * Why libtpl never sees an untrusted byte (and, since the codec had to
+ * check every byte anyway, why it reads the format itself): libtpl
+ * 1.6.1's own tpl_load() accepts an image whose array count (0xffffffff)
+ * no byte of it holds, keeping the count as a negative int (tpl_unpack()
+ * would then read past the image; not run here). sc_decode() refuses the
+ * same image (SC_REJ_LAYOUT).
  *
  * If a libtpl update refuses the image itself, this test fails on purpose:
- * revisit the libtpl notes (DESIGN.md, daemon/wire.c), keep the validator.
- * To see that half fail: set count to 0x7fffffff (libtpl catches that
- * one). To see the validator half fail: in daemon/wire.c's walk_array(),
- * accept a count >= 0x80000000 unchecked, as libtpl does: sc_decode()
- * then refuses only at its second guard, with SC_REJ_TPL.
+ * revisit the libtpl notes (daemon/wire.c's opening comment, the README's
+ * wire format). To see that half fail: set count to 0x7fffffff (libtpl
+ * catches that one). The decoder checks the count against the bytes left
+ * before it reads an element, and each element's bytes as it reads it: to
+ * see its half fail, drop both checks (get_items() and get_item() in
+ * daemon/wire_decode.c): under ASan (build-san), sc_decode() then reads
+ * past the image.
  */
 static void
 test_libtpl_trusts_counts(void **state)
@@ -1239,6 +1494,157 @@ test_big_endian(void **state)
 		}
 }
 
+/* ---- libtpl is the reference ---- */
+
+/* Scalars at their extremes: 0 or all ones, statuses INT32_MIN/MAX. */
+static void
+extremes(struct tmsg *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < (uint32_t)nhead(kind(t->m.h.type)); i++)
+		*head_field(&t->m, (int)i) = rnd_below(2) ? UINT64_MAX : 0;
+	for (i = 0; i < t->m.count; i++) {
+		struct sc_item *it = &t->items[i];
+
+		it->id = it->id != 0 ? UINT64_MAX : 0;
+		it->client = it->client != 0 ? UINT64_MAX : 0;
+		it->req = it->req != 0 ? UINT64_MAX : 0;
+		it->first = it->first != 0 ? UINT64_MAX : 0;
+		it->last = it->last != 0 ? UINT64_MAX : 0;
+		if (kind(t->m.h.type) == K_ACK)
+			it->status = it->status < 0 ? INT32_MIN : INT32_MAX;
+		if (kind(t->m.h.type) == K_ENTRY)
+			it->view = (uint32_t)t->m.c;
+	}
+}
+
+/* As many SC_VALUE_MAX values as one receive buffer holds. */
+static void
+fill_max(struct tmsg *t, int type)
+{
+	size_t n, k;
+
+	random_msg(t, type, 1, 0);
+	t->items[0].len = SC_VALUE_MAX;
+	n = (SC_RECV_MAX - sc_encoded_size(type, NULL, 0)) /
+	    sc_item_size(type, &t->items[0]);
+	random_msg(t, type, (uint32_t)n, SC_VALUE_MAX);
+	for (k = 0; k < n; k++) {
+		t->items[k].len = SC_VALUE_MAX;
+		t->items[k].value = t->vals + k * SC_VALUE_MAX;
+	}
+}
+
+/* The messages both directions are checked on: every type, with no
+ * items, a few, a datagram's worth and many; values empty, short and
+ * SC_VALUE_MAX long; scalars random and extreme; texts of every kind. */
+static void
+each_reference_msg(void (*check)(struct sc_decoder *, struct tmsg *),
+    struct sc_decoder *d)
+{
+	static const uint32_t counts[] = { 0, 1, 2, 15, 100 };
+	static const uint32_t maxvals[] = { 0, 64, SC_VALUE_MAX };
+	static const char *texts[] = { NULL, "", "{\"applied\": 1}" };
+	size_t i, j;
+	int type;
+
+	for (type = 1; type < SC_TYPE_COUNT; type++) {
+		for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+			for (j = 0; j < sizeof(maxvals) / sizeof(maxvals[0]);
+			    j++) {
+				if (counts[i] * maxvals[j] > 32 * SC_VALUE_MAX)
+					continue;
+				random_msg(&tm, type, counts[i], maxvals[j]);
+				check(d, &tm);
+				extremes(&tm);
+				check(d, &tm);
+			}
+		if (has_value(type)) {
+			fill_max(&tm, type);
+			check(d, &tm);
+		}
+	}
+	random_msg(&tm, SC_STATS_REPLY, 0, 0);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		tm.m.text = texts[i];
+		check(d, &tm);
+	}
+	memset(tm.text, 'x', SC_TEXT_MAX);
+	tm.text[SC_TEXT_MAX] = '\0';
+	tm.m.text = tm.text;
+	check(d, &tm);
+}
+
+/* sc_encode()'s body is what tpl_pack() and tpl_dump() write. */
+static void
+packs_same(struct sc_decoder *d, struct tmsg *t)
+{
+	static uint8_t img[SC_RECV_MAX];
+	struct sc_msg m = t->m;
+	size_t n;
+	long len;
+
+	(void)d;
+	if (m.text == NULL)
+		m.text = "";	/* sc_encode sends NULL as "" */
+	len = sc_encode(&t->m, dgram, sizeof(dgram));
+	assert_true(len > 0);
+	n = tpl_body(&m, img, sizeof(img));
+	assert_int_equal((size_t)len - SC_HEADER_LEN, n);
+	assert_memory_equal(dgram + SC_HEADER_LEN, img, n);
+}
+
+/* The image libtpl packs, and the reference writer's image in the other
+ * byte order, decode with sc_decode() as with tpl_unpack(), to t's
+ * message. */
+static void
+unpacks_same(struct sc_decoder *d, struct tmsg *t)
+{
+	static uint8_t img[SC_RECV_MAX];
+	size_t n;
+
+	n = tpl_body(&t->m, img, sizeof(img));
+	n = wrap(t->m.h.type, img, n, dgram);
+	ref_header(dgram, &t->m.h, (uint32_t)(n - SC_HEADER_LEN));
+	same_as_tpl(d, dgram, n, &t->m);
+	n = ref_datagram(&t->m, !host_big(), dgram2);
+	same_as_tpl(d, dgram2, n, &t->m);
+}
+
+/*
+ * libtpl is the format, and stays the reference: sc_encode() writes, byte
+ * for byte, the image libtpl's tpl_pack() and tpl_dump() write for the
+ * same map.
+ */
+static void
+test_tpl_packs_the_same(void **state)
+{
+	each_reference_msg(packs_same, *state);
+}
+
+/*
+ * And images libtpl packed (this host's byte order) or the reference
+ * writer wrote in the other one (libtpl reads both) decode with
+ * sc_decode() to the fields tpl_unpack() gives, and to the message.
+ */
+static void
+test_tpl_unpacks_the_same(void **state)
+{
+	uint8_t img[64];
+	size_t n;
+
+	each_reference_msg(unpacks_same, *state);
+	/* libtpl's NULL string (length word 0) decodes as "" */
+	random_msg(&tm, SC_STATS_REPLY, 0, 0);
+	tm.m.text = NULL;
+	n = tpl_body(&tm.m, img, sizeof(img));
+	assert_memory_equal(img + n - 4, "\0\0\0\0", 4);
+	n = wrap(SC_STATS_REPLY, img, n, dgram);
+	ref_header(dgram, &tm.m.h, (uint32_t)(n - SC_HEADER_LEN));
+	same_as_tpl(*state, dgram, n, &tm.m);
+}
+
 static const uint32_t interesting[] = { 0, 1, 2, 0x7f, 0x80, 0xff, 0x100,
     0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, SC_VALUE_MAX,
     SC_VALUE_MAX + 1, SC_ITEMS_MAX, SC_ITEMS_MAX + 1, 0x10000 };
@@ -1290,14 +1696,15 @@ mutate(uint8_t *p, size_t *len, size_t cap)
 
 /*
  * ~100k random mutations of valid datagrams of every type: decoding never
- * crashes or reads outside the datagram (run under ASan), never disagrees
- * with libtpl (SC_REJ_TPL), and whatever it accepts re-encodes to a
- * datagram that decodes to the same message.
+ * crashes or reads outside the datagram (run under ASan), whatever it
+ * accepts libtpl's tpl_unpack() reads to the same message, and it
+ * re-encodes to a datagram that decodes to the same message.
  */
 static void
 test_mutations(void **state)
 {
-	struct sc_msg out, again;
+	static struct tmsg ref;
+	struct sc_msg out, again, theirs;
 	size_t n, len;
 	long n2;
 	int i, type, rc, accepted = 0;
@@ -1328,6 +1735,10 @@ test_mutations(void **state)
 		if (rc != SC_REJ_NONE)
 			continue;
 		accepted++;
+		assert_int_equal(tpl_read(out.h.type, dgram + SC_HEADER_LEN,
+		    len - SC_HEADER_LEN, &ref, &theirs), 0);
+		theirs.h = out.h;
+		assert_int_equal(msg_diff(&out, &theirs), 0);
 		n2 = sc_encode(&out, dgram2, sizeof(dgram2));
 		assert_true(n2 > 0);
 		assert_int_equal(decode_exact(d2, dgram2, (size_t)n2, CLUSTER,
@@ -1338,120 +1749,146 @@ test_mutations(void **state)
 	sc_decoder_free(d2);
 }
 
-/* ---- libtpl's fatal hook, driven by injected out-of-memory ---- */
+/* ---- test_wire --bench: the codec beside libtpl, ns per entry ---- */
 
-static long malloc_budget = -1;	/* successful mallocs left; -1 = no limit */
-static tpl_malloc_fcn *real_malloc;
-
-static void *
-failing_malloc(size_t n)
+/* The sc_msg of t filled to one SC_DATAGRAM_MAX datagram of its type,
+ * with values of vlen bytes. */
+static void
+bench_msg(struct tmsg *t, int type, uint32_t vlen)
 {
-	if (malloc_budget == 0)
-		return NULL;
-	if (malloc_budget > 0)
-		malloc_budget--;
-	return real_malloc(n);
+	uint32_t i, n = 0;
+
+	random_msg(t, type, 200, 0);
+	for (i = 0; i < 200; i++) {
+		t->items[i].len = has_value(type) ? vlen : 0;
+		t->items[i].value = t->vals + i * vlen;
+		if (sc_encoded_size(type, t->items, i + 1) <= SC_DATAGRAM_MAX)
+			n = i + 1;
+	}
+	t->m.count = n;
 }
 
-/*
- * Fail libtpl's Nth allocation for every N until the operation gets
- * through: each time tpl_hook.fatal fires and must unwind, not exit.
- * The unwound tpl state is leaked by design; LeakSanitizer is told.
- */
-static void
-test_tpl_out_of_memory(void **state)
+static double
+now_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* libtpl encoding the same message the way the codec did: a map, a
+ * tpl_pack per element, tpl_dump, tpl_free; then the header. */
+static size_t
+tpl_encode(const struct sc_msg *m, uint8_t *out)
+{
+	size_t n = tpl_body(m, out + SC_HEADER_LEN, SC_RECV_MAX);
+
+	ref_header(out, &m->h, (uint32_t)n);
+	return SC_HEADER_LEN + n;
+}
+
+/* libtpl decoding it the way the codec did: the header checked, then
+ * tpl_load and a tpl_unpack per element into a cached map, each value
+ * copied out of libtpl's malloc'd buffer. Without the checks of the image
+ * the codec made before libtpl saw it, so a lower bound of its cost. */
+static uint32_t
+tpl_decode(const uint8_t *buf, size_t len, struct tmsg *ref)
+{
+	struct sc_header h;
 	struct sc_msg out;
-	long budget, n, n2;
-	int type, rc, fatal_seen;
 
-	(void)state;
-	real_malloc = tpl_hook.malloc;
-#ifdef HAVE_LSAN
-	__lsan_disable();
-#endif
-	for (type = 1; type < SC_TYPE_COUNT; type++) {
-		struct sc_decoder *d = sc_decoder_new();
-
-		assert_non_null(d);
-		random_msg(&tm, type, 3, 5);
-		n = sc_encode(&tm.m, dgram, sizeof(dgram));
-		assert_true(n > 0);
-		fatal_seen = 0;
-		for (budget = 0; ; budget++) {
-			tpl_hook.malloc = failing_malloc;
-			malloc_budget = budget;
-			rc = sc_decode(d, dgram, (size_t)n, CLUSTER, &out);
-			tpl_hook.malloc = real_malloc;
-			malloc_budget = -1;
-			if (rc == SC_REJ_NONE)
-				break;
-			assert_int_equal(rc, SC_REJ_TPL);
-			assert_int_equal(out.count, 0);
-			fatal_seen = 1;
-			assert_true(budget < 1000);
-		}
-		assert_true(fatal_seen);
-		assert_int_equal(msg_diff(&tm.m, &out), 0);
-		/* and the decoder still works afterwards */
-		assert_int_equal(sc_decode(d, dgram, (size_t)n, CLUSTER, &out),
-		    SC_REJ_NONE);
-		sc_decoder_free(d);
-
-		for (budget = 0; ; budget++) {
-			tpl_hook.malloc = failing_malloc;
-			malloc_budget = budget;
-			n2 = sc_encode(&tm.m, dgram2, sizeof(dgram2));
-			tpl_hook.malloc = real_malloc;
-			malloc_budget = -1;
-			if (n2 > 0)
-				break;
-			assert_int_equal(n2, -1);
-			assert_true(budget < 1000);
-		}
-		assert_int_equal(n2, n);
-		assert_memory_equal(dgram, dgram2, (size_t)n);
-	}
-#ifdef HAVE_LSAN
-	__lsan_enable();
-#endif
+	if (sc_decode_header(buf, len, &h) != SC_REJ_NONE ||
+	    tpl_read(h.type, buf + SC_HEADER_LEN, len - SC_HEADER_LEN, ref,
+	    &out) != 0)
+		abort();
+	return out.count;
 }
 
-/* The hooks are quiet, and fatal outside the codec does not exit. */
-static void
-test_hooks(void **state)
+/* ns per entry of `iters` runs of one side (0: the codec, 1: libtpl) of
+ * encoding (dec == NULL) or decoding m. */
+static double
+bench_run(int side, struct sc_decoder *dec, const struct sc_msg *m,
+    const uint8_t *img, size_t len, int iters)
 {
-	FILE *tmp;
-	int saved;
-	long size;
+	static struct tmsg ref;
+	struct sc_msg out;
+	uint64_t sink = 0;
+	double t0 = now_ns();
+	int i;
 
-	(void)state;
-	sc_tpl_hooks_install();
-	fflush(stderr);
-	tmp = tmpfile();
-	assert_non_null(tmp);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
-	assert_int_equal(tpl_hook.oops("oops %d\n", 1), 0);
-	tpl_hook.fatal("fatal %d\n", 2);	/* returns: nothing armed */
-	/* tpl's own error paths: a bad format, a bad load */
-	assert_null(tpl_map("A(Q)", NULL));
-	{
-		uint64_t a, b;
-		tpl_node *tn = tpl_map("UU", &a, &b);
-
-		assert_non_null(tn);
-		assert_int_equal(tpl_load(tn, TPL_MEM, "nonsense", 8), -1);
-		tpl_free(tn);
+	for (i = 0; i < iters; i++) {
+		if (dec == NULL && side == 0)
+			sink += (uint64_t)sc_encode(m, dgram2, sizeof(dgram2));
+		else if (dec == NULL)
+			sink += tpl_encode(m, dgram2);
+		else if (side == 0)
+			sink += sc_decode(dec, img, len, CLUSTER, &out) ==
+			    SC_REJ_NONE ? out.count : 0;
+		else
+			sink += tpl_decode(img, len, &ref);
 	}
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	fseek(tmp, 0, SEEK_END);
-	size = ftell(tmp);
-	fclose(tmp);
-	assert_int_equal(size, 0);
+	if (sink == 0)
+		abort();
+	return (now_ns() - t0) / iters / m->count;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One message kind: `rounds` rounds, each timing the four runs in an
+ * order that alternates, so that noise falls on both sides alike. */
+static void
+bench_case(struct sc_decoder *dec, int type, uint32_t vlen, int rounds)
+{
+	static double t[4][101];
+	static const char *what[4] = { "encode codec", "encode libtpl",
+	    "decode codec", "decode libtpl" };
+	int r, j, iters = 20000;
+	long len;
+
+	bench_msg(&tm, type, vlen);
+	len = sc_encode(&tm.m, dgram, sizeof(dgram));
+	if (len <= 0 || (size_t)len != tpl_encode(&tm.m, dgram2) ||
+	    memcmp(dgram, dgram2, (size_t)len) != 0)
+		abort();
+	for (r = 0; r < rounds; r++)
+		for (j = 0; j < 4; j++) {
+			int k = r % 2 ? 3 - j : j;
+
+			t[k][r] = bench_run(k % 2, k < 2 ? NULL : dec, &tm.m,
+			    dgram, (size_t)len, iters);
+		}
+	printf("%s, %u entries of %u bytes, %ld-byte datagram "
+	    "(ns per entry: median, min of %d rounds):\n",
+	    sc_type_name(type), tm.m.count, vlen, len, rounds);
+	for (j = 0; j < 4; j++) {
+		qsort(t[j], (size_t)rounds, sizeof(double), cmp_double);
+		printf("  %-14s %7.1f %7.1f\n", what[j], t[j][rounds / 2],
+		    t[j][0]);
+	}
+	printf("  codec/libtpl   encode %.2fx, decode %.2fx\n",
+	    t[0][rounds / 2] / t[1][rounds / 2],
+	    t[2][rounds / 2] / t[3][rounds / 2]);
+}
+
+static int
+bench(int rounds)
+{
+	struct sc_decoder *dec = sc_decoder_new();
+
+	if (dec == NULL || rounds < 1 || rounds > 101)
+		return 2;
+	bench_case(dec, SC_DATA, 64, rounds);
+	bench_case(dec, SC_ADD, 64, rounds);
+	bench_case(dec, SC_ACK, 0, rounds);
+	sc_decoder_free(dec);
+	return 0;
 }
 
 /* ---- seed corpus for tests/fuzz/fuzz_wire.c ---- */
@@ -1535,6 +1972,8 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test(test_encoded_size_exact),
+		cmocka_unit_test_setup_teardown(test_values_in_datagram,
+		    setup, teardown),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test_setup_teardown(test_header_rejects,
 		    setup, teardown),
@@ -1554,14 +1993,18 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_endian,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tpl_packs_the_same,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tpl_unpacks_the_same,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations,
 		    setup, teardown),
-		cmocka_unit_test(test_tpl_out_of_memory),
-		cmocka_unit_test(test_hooks),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
 		return write_corpus(argv[2]) == 0 ? 0 : 1;
+	if (argc >= 2 && strcmp(argv[1], "--bench") == 0)
+		return bench(argc > 2 ? atoi(argv[2]) : 21);
 	sc_tpl_hooks_install();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

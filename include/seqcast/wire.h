@@ -17,10 +17,12 @@
  *                     whose cluster file differs from theirs
  *    24   4  body_len length of the tpl image that follows, exactly
  *
- * Every received datagram is untrusted: sc_decode() checks the header and
- * walks the tpl image against the format it must have (sizes, counts,
- * lengths) before tpl_load() ever sees it, because libtpl 1.6.1 trusts the
- * array counts inside an image and reads past its buffer on a crafted one.
+ * The image is libtpl's format, byte for byte what libtpl 1.6.1 writes,
+ * but the codec reads and writes it itself, without libtpl and without
+ * malloc (daemon/wire.c says why). Every received datagram is untrusted:
+ * sc_decode() reads the image in one pass against the format it must
+ * have, checking every size, count and length before it reads what they
+ * cover.
  */
 #ifndef SEQCAST_WIRE_H
 #define SEQCAST_WIRE_H
@@ -122,7 +124,7 @@ struct sc_item {
 	int32_t status;
 	uint32_t len;
 	uint32_t view;        /* entries: the view the id was stamped in */
-	const uint8_t *value; /* not owned: into the caller's buffer or arena */
+	const uint8_t *value; /* not owned; decoded: into the datagram */
 };
 
 /* The scalars before a message's array, in order (see enum sc_type for
@@ -132,7 +134,8 @@ struct sc_msg {
 	uint64_t a, b, c, d, e;
 	uint32_t count;       /* items used */
 	struct sc_item *items;
-	const char *text;     /* STATS_REPLY only (NUL-terminated) */
+	const char *text;     /* STATS_REPLY only (NUL-terminated; decoded,
+	                         a copy in the decoder) */
 };
 
 /* Why a datagram was rejected; counted per reason in the stats. */
@@ -145,7 +148,11 @@ enum sc_reject {
 	SC_REJ_CLUSTER,      /* another cluster's datagram */
 	SC_REJ_LENGTH,       /* body_len disagrees with the datagram size */
 	SC_REJ_LAYOUT,       /* tpl image does not match its format */
-	SC_REJ_TPL,          /* tpl_load/unpack refused it anyway */
+	SC_REJ_TPL,          /* no longer returned: it was libtpl refusing
+	                        an image the checks let through, and the
+	                        codec no longer calls libtpl. Kept so that
+	                        the values after it and the stats' names
+	                        ("tpl": 0) stay as they were. */
 	SC_REJ_VALUE,        /* a value longer than SC_VALUE_MAX */
 	SC_REJ_COUNT
 };
@@ -153,16 +160,18 @@ enum sc_reject {
 const char *sc_type_name(int type);     /* "add", "data", ...; "?" */
 const char *sc_reject_name(int reason); /* "short", "magic", ... */
 
-/* A decoder owns its item array and value arena; one per receiving
- * thread of control, reused for every datagram. */
+/* A decoder owns its item array and a copy of the last STATS_REPLY
+ * text; one per receiving thread of control, reused for every datagram. */
 struct sc_decoder;
 struct sc_decoder *sc_decoder_new(void);
 void sc_decoder_free(struct sc_decoder *d);
 
-/* Decode buf[0..len) into *out. Items and values stay valid until the
- * next call on the same decoder. cluster is the expected cluster id.
+/* Decode buf[0..len) into *out. cluster is the expected cluster id.
  * Returns SC_REJ_NONE (0) or the reason for rejection; never reads outside
- * buf and never lets libtpl exit the process. */
+ * buf, never allocates. Items and the text are the decoder's, valid until
+ * the next sc_decode() on it. Values point into buf (no copy): valid until
+ * the next sc_decode() on this decoder or until buf changes or is freed,
+ * whichever comes first; a caller that keeps one longer copies it. */
 int sc_decode(struct sc_decoder *d, const void *buf, size_t len,
     uint32_t cluster, struct sc_msg *out);
 
@@ -184,8 +193,9 @@ size_t sc_item_size(int type, const struct sc_item *item);
  * counts an empty text for it). 0 for an unknown type. */
 size_t sc_msg_size(const struct sc_msg *m);
 
-/* Install tpl hooks that never exit or print (call once at start-up;
- * sc_decode calls it too). */
+/* Does nothing: it installed libtpl hooks that never exit or print, when
+ * the codec called libtpl. Kept for the callers that call it at
+ * start-up. */
 void sc_tpl_hooks_install(void);
 
 #endif
