@@ -7,12 +7,11 @@
 # make bench-peers  seqcast side by side with NRL's NORM (libnorm-dev)
 # make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same, undone)
 
-# The version --version prints: git describe in a clone, else VERSION.
-VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
+# The version --version prints: git describe in a clone, else VERSION.
 VERSION_STRING := $(shell git describe --always --dirty 2>/dev/null || cat VERSION)
 PKGS     = inih libsodium
 # CFLAGS is the user's (optimisation, sanitizers); what the build needs

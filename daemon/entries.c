@@ -303,7 +303,8 @@ sc_entries_segments(const struct sc_entries *e, struct sc_segment *out,
 {
 	uint32_t n = e->nseg < max ? e->nseg : max;
 
-	memcpy(out, e->seg + (e->nseg - n), n * sizeof(*out));
+	if (n > 0)      /* seg is NULL while the log is empty */
+		memcpy(out, e->seg + (e->nseg - n), n * sizeof(*out));
 	return n;
 }
 
