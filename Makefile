@@ -42,7 +42,6 @@ HDRS     = $(wildcard include/seqcast/*.h daemon/*.h tools/client/*.h tests/sim/
 
 SIM_SRC  = $(wildcard tests/sim/*.c)
 MUT_OBJ  = $(CORE_SRC:%.c=$(BUILD)/mut/%.o)
-SIM_SEEDS ?= 2000
 SEEDS    ?= 100000
 
 all: $(BUILD)/seqcastd $(BUILD)/seqcast $(BUILD)/seqcast-noise $(BUILD)/seqcast-rawbench
@@ -115,9 +114,11 @@ $(BUILD)/mut/tests/test_node: $(BUILD)/mut/tests/test_node.o $(BUILD)/mut/libseq
 
 tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut $(BUILD)/mut/tests/test_node
 
-# The long simulator run: make sim SEEDS=200000
+# The long simulator run: make sim SEEDS=200000 (3 servers, then as many
+# seeds of 5)
 sim: $(BUILD)/sim
 	$(BUILD)/sim --seeds $(SEEDS) --jobs 2
+	$(BUILD)/sim --seeds $(SEEDS) --servers 5 --first 1000001 --jobs 2
 
 # libFuzzer (clang): each target for FUZZ_SECONDS under ASan+UBSan, on a
 # scratch copy of its corpus; a crashing input lands in the corpus folder

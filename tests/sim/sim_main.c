@@ -41,6 +41,7 @@ report_failure(struct sim *s, const struct opts *o)
 {
 	const struct sim_plan *p = &s->plan;
 	uint64_t from = s->ntrace > SIM_TRACE ? s->ntrace - SIM_TRACE : 0;
+	char servers[24] = "";
 
 	printf("seed %llu FAILED: %s\n", (unsigned long long)s->seed,
 	    s->failure);
@@ -74,15 +75,17 @@ report_failure(struct sim *s, const struct opts *o)
 		    s->cli[i].acked, s->cli[i].total,
 		    (unsigned long long)sc_resend_outstanding(&s->cli[i].resend));
 	if (!o->one) {
-		printf("  the last events (replay all: build/sim --seed %llu%s "
-		    "-vv):\n", (unsigned long long)s->seed,
-		    o->mutation ? " --mutate ..." : "");
+		printf("  the last events (the replay below prints them "
+		    "all):\n");
 		for (uint64_t i = from; i < s->ntrace; i++)
 			printf("    %s\n", s->trace[i % SIM_TRACE]);
 	}
-	printf("  replay: build/%s --seed %llu%s%s -vv\n",
+	if (o->nservers)
+		snprintf(servers, sizeof(servers), " --servers %d",
+		    o->nservers);
+	printf("  replay: build/%s --seed %llu%s%s%s -vv\n",
 	    o->mutation ? "sim-mut" : "sim", (unsigned long long)s->seed,
-	    o->mutation ? " --mutate " : "",
+	    servers, o->mutation ? " --mutate " : "",
 	    o->mutation ? sc_mutation_name(o->mutation) : "");
 }
 
