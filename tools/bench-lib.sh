@@ -111,7 +111,8 @@ ge() { [ "$(calc "(($1) >= ($2)) ? 1 : 0" %d)" = 1 ]; }
 
 addr() { echo "127.0.0.1:$((PORT0 + $1))"; }
 
-# write_conf NAME [key=value ...]: a 3-server cluster file $T/NAME.conf
+# write_conf NAME [key=value ...]: a 3-server cluster file $T/NAME.conf,
+# view 0's coordinator CONF_COORD (default 0)
 write_conf() {
 	f=$T/$1.conf
 	shift
@@ -121,7 +122,7 @@ write_conf() {
 		echo "group = $GROUP"
 		echo "interface = 127.0.0.1"
 		echo "ttl = 1"
-		echo "coordinator = 0"
+		echo "coordinator = ${CONF_COORD:-0}"
 		for kv in "$@"; do echo "$kv"; done
 		for i in 0 1 2; do
 			echo "[server $i]"
@@ -147,6 +148,37 @@ start_cluster() {
 		    >/dev/null || { tail -5 "$T/$name.server$i.log"; \
 		    die "server $i did not start ($name)"; }
 	done
+	wait_ready "$name" 10 || die "the cluster did not settle in 10 s ($name): $READY_WHY"
+}
+
+# role I: server I's role as its stats say (coordinator, member, or a
+# state such as view_change while a view is being made); empty: no answer
+role() {
+	"$SEQCAST" stats --timeout 1 --server "$(addr "$1")" 2>/dev/null |
+	    grep -o '"role":"[a-z_]*"' | head -1 | cut -d'"' -f4
+}
+
+# wait_ready NAME BOUND: the cluster serves: server CONF_COORD is the
+# coordinator and the others members. A fresh cluster of the releases
+# with views makes its first view before it stamps anything (a few tens
+# of ms); a run that started its clocks before would time that too.
+# Sets READY_MS (from the call); 1 with READY_WHY after BOUND s.
+wait_ready() {
+	_t0=$(now)
+	_end=$(calc "$_t0 + $2")
+	while :; do
+		READY_WHY=""
+		for i in 0 1 2; do
+			want=member
+			[ "$i" = "${CONF_COORD:-0}" ] && want=coordinator
+			r=$(role $i)
+			[ "$r" = $want ] || READY_WHY="$READY_WHY server $i: ${r:-no answer} (want $want);"
+		done
+		[ -z "$READY_WHY" ] && break
+		ge "$(now)" "$_end" && return 1
+		sleep 0.005
+	done
+	READY_MS=$(calc "($(now) - $_t0) * 1000" %.0f)
 }
 
 stop_cluster() {
@@ -476,3 +508,4 @@ perf_stop() {
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
