@@ -105,6 +105,8 @@ die() {
 }
 
 now() { date +%s.%N; }
+# us_of EPOCH: microseconds of an $EPOCHREALTIME reading (any decimal mark)
+us_of() { echo "${1//[!0-9]/}"; }
 # calc EXPR [FORMAT]: EXPR (awk syntax) printed with FORMAT (default %.6f)
 calc() { awk "BEGIN { printf \"${2:-%.6f}\", ($1) }" </dev/null; }
 ge() { [ "$(calc "(($1) >= ($2)) ? 1 : 0" %d)" = 1 ]; }
@@ -226,6 +228,17 @@ snapshot() {
 		}
 		printf '%s\n' "$j" | flatten >"$T/$1.$i"
 		echo "len=${#j}" >>"$T/$1.$i"
+	done
+}
+
+# snapshot_of TAG I...: the same for the servers named (the others may be
+# down); 1 when one does not answer
+snapshot_of() {
+	_tag=$1
+	shift
+	for i in "$@"; do
+		j=$("$SEQCAST" stats --timeout 5 --server "$(addr $i)") || return 1
+		printf '%s\n' "$j" | flatten >"$T/$_tag.$i"
 	done
 }
 
