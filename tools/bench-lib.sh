@@ -522,3 +522,44 @@ perf_stop() {
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# ------------------------------------------------------------------
+# another release, built beside this tree (tools/bench's "cost")
+
+# prev_build REV: REV's seqcastd and seqcast, built from git (git archive,
+# so the clone gets no worktree to clean up) into
+# $TMPDIR/seqcast-bench-prev-COMMIT, which is kept and reused by later
+# runs (BENCH_PREV_DIR names another folder). Sets PREV_BUILD (its
+# build/) and PREV_SHA; 1 with PREV_WHY when it cannot.
+prev_build() {
+	PREV_WHY="" PREV_BUILD="" PREV_SHA=""
+	command -v git >/dev/null 2>&1 || { PREV_WHY="no git"; return 1; }
+	PREV_SHA=$(git -C "$ROOT" rev-parse -q --verify "$1^{commit}" 2>/dev/null) ||
+	    { PREV_WHY="'$1' is not a commit of this clone (git -C $ROOT)"; return 1; }
+	_d=${BENCH_PREV_DIR:-${TMPDIR:-/tmp}/seqcast-bench-prev-$(echo "$PREV_SHA" | cut -c1-12)}
+	if [ -x "$_d/build/seqcastd" ] && [ -x "$_d/build/seqcast" ]; then
+		PREV_BUILD=$_d/build
+		return 0
+	fi
+	# built in a folder of its own, moved in place once complete (two
+	# benches at once never see half a build)
+	_tmp=$_d.tmp.$$
+	rm -rf "$_tmp"
+	mkdir -p "$_tmp" || { PREV_WHY="cannot create $_tmp"; return 1; }
+	if ! git -C "$ROOT" archive "$PREV_SHA" | tar -x -C "$_tmp"; then
+		rm -rf "$_tmp"
+		PREV_WHY="git archive $PREV_SHA failed"
+		return 1
+	fi
+	if ! make -C "$_tmp" -j"$(nproc)" BUILD=build all >"$T/prev-make.log" 2>&1 ||
+	    [ ! -x "$_tmp/build/seqcastd" ] || [ ! -x "$_tmp/build/seqcast" ]; then
+		PREV_WHY="make all failed in $_tmp: $(grep -m1 -i 'error' "$T/prev-make.log" ||
+		    tail -1 "$T/prev-make.log")"
+		cp "$T/prev-make.log" "${TMPDIR:-/tmp}/seqcast-bench-prev.make.log" 2>/dev/null &&
+		    PREV_WHY="$PREV_WHY (whole log: ${TMPDIR:-/tmp}/seqcast-bench-prev.make.log)"
+		rm -rf "$_tmp"
+		return 1
+	fi
+	rm -rf "$_d"
+	mv "$_tmp" "$_d" || { PREV_WHY="cannot move $_tmp to $_d"; rm -rf "$_tmp"; return 1; }
+	PREV_BUILD=$_d/build
+}
