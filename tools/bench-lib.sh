@@ -552,10 +552,10 @@ prev_build() {
 	fi
 	if ! make -C "$_tmp" -j"$(nproc)" BUILD=build all >"$T/prev-make.log" 2>&1 ||
 	    [ ! -x "$_tmp/build/seqcastd" ] || [ ! -x "$_tmp/build/seqcast" ]; then
-		PREV_WHY="make all failed in $_tmp: $(grep -m1 -i 'error' "$T/prev-make.log" ||
+		PREV_WHY="make all failed: $(grep -m1 -i 'error' "$T/prev-make.log" ||
 		    tail -1 "$T/prev-make.log")"
-		cp "$T/prev-make.log" "${TMPDIR:-/tmp}/seqcast-bench-prev.make.log" 2>/dev/null &&
-		    PREV_WHY="$PREV_WHY (whole log: ${TMPDIR:-/tmp}/seqcast-bench-prev.make.log)"
+		cp "$T/prev-make.log" "$_d.make.log" 2>/dev/null &&
+		    PREV_WHY="$PREV_WHY (whole log: $_d.make.log)"
 		rm -rf "$_tmp"
 		return 1
 	fi
