@@ -1,0 +1,217 @@
+# experiment-failover.sh - tools/experiment --failover: how long the
+# cluster takes to serve again after kill -9 of its coordinator, over a
+# matrix of heartbeat_ms x failover_ms, on the netlab. Sourced by
+# tools/experiment (which parses the options and sets OUT, NETLAB,
+# PREFIX, LABDIR, BUILD, DOCS, now, in_ns, srv); not run on its own.
+#
+# One measurement ("kill"): a fresh "netlab up 3" with the two settings
+# in its cluster file; once h0 coordinates view 0 and h1, h2 are its
+# members, 3 load clients in the client host cl (one through each server,
+# the other two as fall-backs, FO_RATE entries/s each, 3 s of entries);
+# 1.00-1.25 s into the load, kill -9 of h0's seqcastd (the pid netlab
+# recorded, checked to be that daemon first); then tools/failover-probe in
+# cl: one small add every 10 ms through h1 and h2 (a new client each), the
+# time from the kill to the first ACK of one of them. Then: the load
+# clients' outcome, h1's and h2's view, coordinator and last_failover_us,
+# and their logs compared.
+
+FO_HEARTBEATS=${FO_HEARTBEATS:-"10 25 50"}
+FO_FAILOVERS=${FO_FAILOVERS:-"50 100 150 300"}
+FO_KILLS=${FO_KILLS:-5}
+FO_RATE=${FO_RATE:-2000}
+FO_LOAD_S=3
+
+# fo_role HOST: the role in HOST's stats (empty: no answer)
+fo_role() {
+	in_ns "$1" "$BUILD/seqcast" stats --timeout 1 --server "$(srv "${1#h}")" 2>/dev/null |
+	    grep -o '"role":"[a-z_]*"' | head -1 | cut -d'"' -f4
+}
+
+# fo_json_num FILE KEY / fo_json_str FILE KEY: one field of a stats reply
+fo_json_num() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
+fo_json_str() { grep -o "\"$2\":\"[^\"]*\"" "$1" | head -1 | cut -d'"' -f4; }
+
+# fo_ready: h0 coordinator, h1 and h2 members, within 10 s
+fo_ready() {
+	local t=0
+	while [ $t -lt 1000 ]; do
+		[ "$(fo_role h0)" = coordinator ] && [ "$(fo_role h1)" = member ] &&
+		    [ "$(fo_role h2)" = member ] && return 0
+		sleep 0.01
+		t=$((t + 1))
+	done
+	return 1
+}
+
+# fo_victim: the pid netlab recorded for h0's daemon, if it is that daemon
+# (its command line names this lab's cluster file and --id 0): never
+# signal anything else.
+fo_victim() {
+	local pid
+	pid=$(cat "$LABDIR/h0.pid" 2>/dev/null) || return 1
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+	    grep -q "seqcastd --config $LABDIR/cluster.conf --id 0" || return 1
+	echo "$pid"
+}
+
+# fo_run HB FO REP: one kill; appends a CSV row to $RESULTS
+fo_run() {
+	local hb=$1 fo=$2 rep=$3 i j list per=$((FO_RATE * FO_LOAD_S)) pids="" victim tk t0 into
+	local pr ms sent probes pfailed packed lo=ok cfail=0 acked=0 f agree=0 a1 a2 d1 d2
+	local nv nc lfc lfm h
+	rm -f "$OUT"/fo.* 2>/dev/null
+	if ! $NETLAB up 3 --conf-extra "heartbeat_ms=$hb" --conf-extra "failover_ms=$fo" \
+	    >"$OUT/netlab-up.log" 2>&1; then
+		cat "$OUT/netlab-up.log"
+		return 1
+	fi
+	fo_ready || { echo "experiment: hb=$hb fo=$fo: the lab did not settle (h0 coordinator, h1 h2 members)"; return 1; }
+	victim=$(fo_victim) || { echo "experiment: no pid of h0's seqcastd in $LABDIR/h0.pid"; return 1; }
+	t0=$EPOCHREALTIME
+	for i in 0 1 2; do
+		list=$(srv $i)
+		for j in 0 1 2; do [ $j = $i ] || list="$list,$(srv $j)"; done
+		in_ns cl "$BUILD/seqcast" add --server "$list" --count "$per" --rate "$FO_RATE" \
+		    --value-size 64 --prefix "fo$i" --timeout 20 --quiet --stats-line \
+		    2>"$OUT/fo.client$i" &
+		pids="$pids $!"
+	done
+	CLIENTS=$pids
+	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", 1 + (r % 250) / 1000 }')"
+	tk=$EPOCHREALTIME
+	kill -KILL "$victim"
+	into=$(( (${tk//[!0-9]/} - ${t0//[!0-9]/}) / 1000 ))
+	pr=$(in_ns cl "$ROOT/tools/failover-probe" --since "$tk" --server "$(srv 1),$(srv 2)" \
+	    --client "$BUILD/seqcast" --interval-ms 10 --max-s 10 --timeout 5 \
+	    --dir "$OUT/fo.probe" --prefix "probe")
+	for p in $pids; do wait "$p" || cfail=$((cfail + 1)); done
+	CLIENTS=""
+	for i in 0 1 2; do
+		f=$(grep '^sent=' "$OUT/fo.client$i" | tail -1 | sed -n 's/.*acked=\([0-9]*\).*/\1/p')
+		acked=$((acked + ${f:-0}))
+	done
+	[ $cfail = 0 ] && [ $acked = $((3 * per)) ] || lo="$cfail failed, $acked of $((3 * per)) acknowledged"
+	ms=$(echo "$pr" | sed -n 's/.*first_ack_ms=\([0-9.]*\).*/\1/p')
+	sent=$(echo "$pr" | sed -n 's/.*sent_ms=\([0-9.]*\).*/\1/p')
+	probes=$(echo "$pr" | sed -n 's/.*probes=\([0-9]*\).*/\1/p')
+	packed=$(echo "$pr" | sed -n 's/.* acked=\([0-9]*\).*/\1/p')
+	pfailed=$(echo "$pr" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
+	# h1 and h2 hold every acknowledged entry, and the same log
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		for h in h1 h2; do
+			in_ns "$h" "$BUILD/seqcast" wait --server "$(srv "${h#h}")" \
+			    --applied $((acked + ${packed:-0})) --timeout 5 --poll-ms 5 >/dev/null 2>&1
+			in_ns "$h" "$BUILD/seqcast" stats --timeout 5 --server "$(srv "${h#h}")" \
+			    >"$OUT/fo.stats.$h" 2>/dev/null
+		done
+		a1=$(fo_json_num "$OUT/fo.stats.h1" applied) d1=$(fo_json_str "$OUT/fo.stats.h1" digest)
+		a2=$(fo_json_num "$OUT/fo.stats.h2" applied) d2=$(fo_json_str "$OUT/fo.stats.h2" digest)
+		[ -n "$a1" ] && [ "$a1 $d1" = "$a2 $d2" ] && { agree=1; break; }
+		sleep 0.1
+	done
+	nv=$(fo_json_num "$OUT/fo.stats.h1" view)
+	nc=$(fo_json_num "$OUT/fo.stats.h1" coordinator)
+	lfc="" lfm=""
+	for h in h1 h2; do
+		if [ "$(fo_json_str "$OUT/fo.stats.$h" role)" = coordinator ]; then
+			lfc=$(fo_json_num "$OUT/fo.stats.$h" last_failover_us)
+		else
+			lfm=$(fo_json_num "$OUT/fo.stats.$h" last_failover_us)
+		fi
+	done
+	$NETLAB down >/dev/null 2>&1
+	echo "$hb,$fo,$rep,$FO_RATE,$into,${ms:-NaN},${sent:-NaN},${probes:-0},${pfailed:-0},${nv:-NaN},${nc:-NaN},${lfc:-NaN},${lfm:-NaN},$([ "$lo" = ok ] && echo 1 || echo 0),$agree" >>"$RESULTS"
+	printf '  heartbeat %3s ms  failover_ms %4s  kill %s: %4s ms into the load, first ACK %7s ms after the kill (probe sent at %s ms, %s probes, %s failed); view %s coordinator h%s; last_failover_us %s (new coordinator) %s (member); load %s; logs %s\n' \
+	    "$hb" "$fo" "$rep" "$into" "${ms:-none}" "${sent:--}" "${probes:-0}" "${pfailed:-0}" \
+	    "${nv:-?}" "${nc:-?}" "${lfc:-?}" "${lfm:-?}" "$lo" "$([ $agree = 1 ] && echo "agree ($a1 entries)" || echo "DIFFER ($a1 $d1 / $a2 $d2)")"
+	[ -n "$ms" ] && [ "$lo" = ok ] && [ $agree = 1 ]
+}
+
+# fo_table: one markdown row per setting (medians over its kills)
+fo_table() {
+	echo "| heartbeat_ms | failover_ms | kills | kill to first ACK, median ms | min | max | new coordinator's last_failover_us, median ms | runs with every load client done and logs equal |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk -F, 'NR > 1 {
+		k = $1 "," $2; n[k]++; if ($6 != "NaN") v[k] = v[k] " " $6
+		if ($12 != "NaN") l[k] = l[k] " " $12 / 1000
+		ok[k] += ($14 == 1 && $15 == 1) }
+	function med(s,   a, m, i, j, t) {
+		m = split(s, a, " "); if (m == 0) return "NaN"
+		for (i = 2; i <= m; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		lo = a[1]; hi = a[m]
+		return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+	END { for (k in n) { split(k, s, ","); m = med(v[k]); mn = lo; mx = hi; ml = med(l[k])
+		printf "| %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %d of %d |\n", s[1], s[2], n[k], m, mn, mx, ml, ok[k], n[k] } }' "$RESULTS" |
+	    sort -t'|' -k2,2n -k3,3n
+}
+
+fo_plot() {
+	command -v gnuplot >/dev/null 2>&1 || { echo "experiment: no gnuplot: no plot (apt-get install gnuplot-nox)"; return 0; }
+	local term="pngcairo size 900,560 font 'sans,11'" hb col=1 plot="" sep=""
+	gnuplot -e "set terminal pngcairo" >/dev/null 2>&1 || term="png size 900,560"
+	for hb in $FO_HEARTBEATS; do
+		# every kill (points), and the median per failover_ms (line)
+		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $6 != "NaN" { print $2, $6 }' "$RESULTS" >"$OUT/fo-hb$hb.pts"
+		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $6 != "NaN" { v[$2] = v[$2] " " $6 }
+		END { for (f in v) { m = split(v[f], a, " ")
+			for (i = 2; i <= m; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			print f, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 } }' "$RESULTS" |
+		    sort -n >"$OUT/fo-hb$hb.med"
+		[ -s "$OUT/fo-hb$hb.pts" ] || continue
+		plot="$plot$sep'$OUT/fo-hb$hb.med' using 1:2 with linespoints lw 2 pt 7 lc $col title 'heartbeat $hb ms: median', '$OUT/fo-hb$hb.pts' using (\$1 + $((col * 3 - 6))):2 with points pt 6 ps 0.8 lc $col notitle"
+		sep=", "
+		col=$((col + 1))
+	done
+	[ -n "$plot" ] || { echo "experiment: nothing to plot"; return 0; }
+	gnuplot <<EOF
+set terminal $term
+set output '$OUT/failover.png'
+set title "kill -9 of the coordinator under load to the first ACK of a new entry (netlab, 3 servers, $FO_KILLS kills per point)"
+set grid
+set key top left
+set xlabel 'failover\_ms (members suspect the coordinator after this long without a word)'
+set ylabel 'ms from the kill'
+set xrange [0:*]
+set yrange [0:*]
+plot $plot, 500 with lines dt 2 lw 1 lc rgb '#888888' title 'target: 500 ms (with the defaults)', x with lines dt 3 lw 1 lc rgb '#bbbbbb' title 'y = failover\_ms'
+EOF
+	echo "  plot: $OUT/failover.png"
+}
+
+fo_main() {
+	local hb fo r fails=0 skipped=""
+	RESULTS=$OUT/failover.csv
+	echo "heartbeat_ms,failover_ms,run,load_rate_per_client,kill_into_load_ms,first_ack_ms,probe_sent_ms,probes,probes_failed,new_view,new_coordinator,last_failover_us_coordinator,last_failover_us_member,load_ok,logs_agree" >"$RESULTS"
+	echo "experiment --failover: heartbeat_ms $FO_HEARTBEATS x failover_ms $FO_FAILOVERS" \
+	    "(where failover_ms >= 2 heartbeats), $FO_KILLS kills each, 3 load clients x $FO_RATE entries/s" \
+	    "in the client host; output in $OUT"
+	for ((r = 1; r <= FO_KILLS; r++)); do
+		for hb in $FO_HEARTBEATS; do
+			for fo in $FO_FAILOVERS; do
+				# Shorter than two heartbeats, one late heartbeat starts a
+				# view change: not a setting anyone should run.
+				if [ "$fo" -lt $((2 * hb)) ]; then
+					[ $r = 1 ] && skipped="$skipped $hb/$fo"
+					continue
+				fi
+				fo_run "$hb" "$fo" "$r" || fails=$((fails + 1))
+			done
+		done
+	done
+	[ -n "$skipped" ] && echo "  skipped (failover_ms < 2 x heartbeat_ms), heartbeat/failover:$skipped"
+	fo_table >"$OUT/failover.md"
+	echo
+	echo "Results (median of $FO_KILLS kills per setting; the defaults are heartbeat_ms 50, failover_ms 150):"
+	cat "$OUT/failover.md"
+	echo
+	fo_plot
+	if [ "$DOCS" = 1 ]; then
+		mkdir -p docs/plots
+		cp "$RESULTS" docs/failover.csv
+		cp "$OUT/failover.md" docs/failover.md
+		[ -f "$OUT/failover.png" ] && cp "$OUT/failover.png" docs/plots/failover.png
+		echo "  copied to docs/failover.csv, docs/failover.md, docs/plots/failover.png"
+	fi
+	FAILS=$fails
+}
