@@ -150,37 +150,59 @@ start_cluster() {
 		    >/dev/null || { tail -5 "$T/$name.server$i.log"; \
 		    die "server $i did not start ($name)"; }
 	done
-	wait_ready "$name" 10 || die "the cluster did not settle in 10 s ($name): $READY_WHY"
+	wait_ready "$name" 10 || { for i in 0 1 2; do tail -3 "$T/$name.server$i.log"; done
+		die "the cluster did not settle in 10 s ($name):$READY_WHY"; }
 }
 
-# role I: server I's role as its stats say (coordinator, member, or a
-# state such as view_change while a view is being made); empty: no answer
+# role I: "ROLE VIEW" of server I as its stats say (ROLE: coordinator,
+# member, or a state such as view_change while a view is being made;
+# VIEW: 0 from a release without views); empty: no answer
 role() {
 	"$SEQCAST" stats --timeout 1 --server "$(addr "$1")" 2>/dev/null |
-	    grep -o '"role":"[a-z_]*"' | head -1 | cut -d'"' -f4
+	    grep -o '"role":"[a-z_]*"\|"view":[0-9]*' | head -2 | cut -d: -f2 |
+	    tr -d '"' | tr '\n' ' ' | awk '{ print $1, ($2 == "" ? 0 : $2) }'
 }
 
-# wait_ready NAME BOUND: the cluster serves: server CONF_COORD is the
-# coordinator and the others members. A fresh cluster of the releases
-# with views makes its first view before it stamps anything (a few tens
-# of ms); a run that started its clocks before would time that too.
-# Sets READY_MS (from the call); 1 with READY_WHY after BOUND s.
+# wait_ready NAME BOUND: the cluster serves: one server coordinates and
+# the others are its members, all in one view. A fresh cluster of the
+# releases with views makes its first view before it stamps anything (a
+# few tens of ms); a run that started its clocks before would time that
+# too. Sets READY_MS (from the call), READY_COORD (the coordinator: server
+# CONF_COORD unless a view change happened as the cluster started, which
+# is said) and READY_VIEW; 1 with READY_WHY after BOUND s.
 wait_ready() {
 	_t0=$(now)
 	_end=$(calc "$_t0 + $2")
 	while :; do
-		READY_WHY=""
+		READY_WHY="" READY_COORD="" _views=""
 		for i in 0 1 2; do
-			want=member
-			[ "$i" = "${CONF_COORD:-0}" ] && want=coordinator
-			r=$(role $i)
-			[ "$r" = $want ] || READY_WHY="$READY_WHY server $i: ${r:-no answer} (want $want);"
+			set -- $(role $i)
+			case ${1:-} in
+			coordinator) READY_COORD="$READY_COORD $i" ;;
+			member) ;;
+			*) READY_WHY="$READY_WHY server $i: ${1:-no answer};" ;;
+			esac
+			_views="$_views $2"
 		done
+		READY_VIEW=$(echo $_views | tr ' ' '\n' | sort -u)
+		READY_COORD=${READY_COORD# }
+		case $READY_COORD in
+		'') READY_WHY="$READY_WHY no coordinator;" ;;
+		*' '*) READY_WHY="$READY_WHY servers $READY_COORD all coordinate;" ;;
+		esac
+		case $READY_VIEW in *[!0-9]*) READY_WHY="$READY_WHY views $(echo $READY_VIEW);" ;; esac
 		[ -z "$READY_WHY" ] && break
 		ge "$(now)" "$_end" && return 1
 		sleep 0.005
 	done
 	READY_MS=$(calc "($(now) - $_t0) * 1000" %.0f)
+	STARTS=$((${STARTS:-0} + 1))
+	if [ "$READY_COORD" != "${CONF_COORD:-0}" ]; then
+		STARTUP_CHANGES=$((${STARTUP_CHANGES:-0} + 1))
+		note "cluster $name started in view $READY_VIEW with server $READY_COORD coordinating," \
+		    "not server ${CONF_COORD:-0}: a view change as it started (its servers' logs:" \
+		    "$(grep -h 'view' "$T/$name".server*.log 2>/dev/null | head -4 | tr '\n' ' '))"
+	fi
 }
 
 stop_cluster() {

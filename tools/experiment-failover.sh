@@ -148,7 +148,7 @@ fo_table() {
 
 fo_plot() {
 	command -v gnuplot >/dev/null 2>&1 || { echo "experiment: no gnuplot: no plot (apt-get install gnuplot-nox)"; return 0; }
-	local term="pngcairo size 900,560 font 'sans,11'" hb col=1 plot="" sep=""
+	local term="pngcairo size 900,560 font 'sans,11'" hb col=1 plot="" sep="" ymax
 	gnuplot -e "set terminal pngcairo" >/dev/null 2>&1 || term="png size 900,560"
 	for hb in $FO_HEARTBEATS; do
 		# every kill (points), and the median per failover_ms (line)
@@ -164,6 +164,8 @@ fo_plot() {
 		col=$((col + 1))
 	done
 	[ -n "$plot" ] || { echo "experiment: nothing to plot"; return 0; }
+	# room above the slowest kill and the target line
+	ymax=$(awk -F, 'NR > 1 && $6 != "NaN" && $6 > m { m = $6 } END { m *= 1.1; print (m > 600 ? int(m) : 600) }' "$RESULTS")
 	gnuplot <<EOF
 set terminal $term
 set output '$OUT/failover.png'
@@ -173,8 +175,8 @@ set key top left
 set xlabel 'failover\_ms (members suspect the coordinator after this long without a word)'
 set ylabel 'ms from the kill'
 set xrange [0:*]
-set yrange [0:*]
-plot $plot, 500 with lines dt 2 lw 1 lc rgb '#888888' title 'target: 500 ms (with the defaults)', x with lines dt 3 lw 1 lc rgb '#bbbbbb' title 'y = failover\_ms'
+set yrange [0:$ymax]
+plot $plot, 500 with lines dt 2 lw 2 lc rgb '#cc0000' title 'target: 500 ms (with the defaults)', x with lines dt 3 lw 1 lc rgb '#bbbbbb' title 'y = failover\_ms'
 EOF
 	echo "  plot: $OUT/failover.png"
 }
