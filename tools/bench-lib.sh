@@ -182,7 +182,7 @@ wait_ready() {
 			member) ;;
 			*) READY_WHY="$READY_WHY server $i: ${1:-no answer};" ;;
 			esac
-			_views="$_views $2"
+			_views="$_views ${2:-?}"
 		done
 		READY_VIEW=$(echo $_views | tr ' ' '\n' | sort -u)
 		READY_COORD=${READY_COORD# }
