@@ -5,15 +5,16 @@
 # PREFIX, LABDIR, BUILD, DOCS, now, in_ns, srv); not run on its own.
 #
 # One measurement ("kill"): a fresh "netlab up 3" with the two settings
-# in its cluster file; once h0 coordinates view 0 and h1, h2 are its
+# in its cluster file; once one host coordinates (h0 in view 0, unless a
+# view change happened as the lab started) and the other two are its
 # members, 3 load clients in the client host cl (one through each server,
 # the other two as fall-backs, FO_RATE entries/s each, 3 s of entries);
-# 1.00-1.25 s into the load, kill -9 of h0's seqcastd (the pid netlab
-# recorded, checked to be that daemon first); then tools/failover-probe in
-# cl: one small add every 10 ms through h1 and h2 (a new client each), the
-# time from the kill to the first ACK of one of them. Then: the load
-# clients' outcome, h1's and h2's view, coordinator and last_failover_us,
-# and their logs compared.
+# 1.00-1.25 s into the load, kill -9 of the coordinator's seqcastd (the
+# pid netlab recorded for its host, checked to be that daemon first);
+# then tools/failover-probe in cl: one small add every 10 ms through the
+# two survivors (a new client each), the time from the kill to the first
+# ACK of one of them. Then: the load clients' outcome, the survivors'
+# view, coordinator and last_failover_us, and their logs compared.
 
 FO_HEARTBEATS=${FO_HEARTBEATS:-"10 25 50"}
 FO_FAILOVERS=${FO_FAILOVERS:-"50 100 150 300"}
@@ -31,43 +32,78 @@ fo_role() {
 fo_json_num() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
 fo_json_str() { grep -o "\"$2\":\"[^\"]*\"" "$1" | head -1 | cut -d'"' -f4; }
 
-# fo_ready: h0 coordinator, h1 and h2 members, within 10 s
+# fo_ready: within 10 s, one host coordinates and the other two are its
+# members; sets FO_COORD (h0, unless a view change happened as the lab
+# started: the daemons' logs say why, and the row says so)
 fo_ready() {
-	local t=0
+	local t=0 h r c m
 	while [ $t -lt 1000 ]; do
-		[ "$(fo_role h0)" = coordinator ] && [ "$(fo_role h1)" = member ] &&
-		    [ "$(fo_role h2)" = member ] && return 0
+		c="" m=0
+		for h in h0 h1 h2; do
+			r=$(fo_role $h)
+			[ "$r" = coordinator ] && c="$c $h"
+			[ "$r" = member ] && m=$((m + 1))
+		done
+		if [ $m = 2 ] && [ -n "$c" ]; then
+			FO_COORD=${c# }
+			return 0
+		fi
 		sleep 0.01
 		t=$((t + 1))
 	done
 	return 1
 }
 
-# fo_victim: the pid netlab recorded for h0's daemon, if it is that daemon
-# (its command line names this lab's cluster file and --id 0): never
-# signal anything else.
+# fo_victim HOST: the pid netlab recorded for HOST's daemon, if it is that
+# daemon (its command line names this lab's cluster file and HOST's id):
+# never signal anything else.
 fo_victim() {
 	local pid
-	pid=$(cat "$LABDIR/h0.pid" 2>/dev/null) || return 1
+	pid=$(cat "$LABDIR/$1.pid" 2>/dev/null) || return 1
 	case $pid in '' | *[!0-9]*) return 1 ;; esac
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-	    grep -q "seqcastd --config $LABDIR/cluster.conf --id 0" || return 1
+	    grep -q "seqcastd --config $LABDIR/cluster.conf --id ${1#h}\( \|\$\)" || return 1
 	echo "$pid"
 }
 
-# fo_run HB FO REP: one kill; appends a CSV row to $RESULTS
+# fo_run HB FO REP: one kill on a lab of its own, taken down whatever
+# happens; appends a CSV row to $RESULTS
 fo_run() {
+	local rc
+	fo_run_inner "$@"
+	rc=$?
+	for p in $CLIENTS; do kill "$p" 2>/dev/null; done
+	for p in $CLIENTS; do wait "$p" 2>/dev/null; done
+	CLIENTS=""
+	$NETLAB down >/dev/null 2>&1
+	return $rc
+}
+fo_run_inner() {
 	local hb=$1 fo=$2 rep=$3 i j list per=$((FO_RATE * FO_LOAD_S)) pids="" victim tk t0 into
 	local pr ms sent probes pfailed packed lo=ok cfail=0 acked=0 f agree=0 a1 a2 d1 d2
-	local nv nc lfc lfm h
+	local nv nc lfc lfm h c s1 s2 started=0
 	rm -f "$OUT"/fo.* 2>/dev/null
 	if ! $NETLAB up 3 --conf-extra "heartbeat_ms=$hb" --conf-extra "failover_ms=$fo" \
 	    >"$OUT/netlab-up.log" 2>&1; then
 		cat "$OUT/netlab-up.log"
 		return 1
 	fi
-	fo_ready || { echo "experiment: hb=$hb fo=$fo: the lab did not settle (h0 coordinator, h1 h2 members)"; return 1; }
-	victim=$(fo_victim) || { echo "experiment: no pid of h0's seqcastd in $LABDIR/h0.pid"; return 1; }
+	if ! fo_ready; then
+		echo "experiment: hb=$hb fo=$fo: the lab did not settle (one coordinator, two members) in 10 s"
+		return 1
+	fi
+	c=$FO_COORD
+	if [ "$c" != h0 ]; then
+		started=1
+		echo "  (hb=$hb fo=$fo kill $rep: the lab started with $c coordinating: a view change as it" \
+		    "started; $(grep -h 'no word' "$LABDIR"/h*.log | head -2 | tr '\n' ' '))"
+	fi
+	s1="" s2=""
+	for h in h0 h1 h2; do
+		[ $h = "$c" ] && continue
+		if [ -z "$s1" ]; then s1=$h; else s2=$h; fi
+	done
+	victim=$(fo_victim "$c") || { echo "experiment: no pid of $c's seqcastd in $LABDIR/$c.pid"; return 1; }
 	t0=$EPOCHREALTIME
 	for i in 0 1 2; do
 		list=$(srv $i)
@@ -82,7 +118,7 @@ fo_run() {
 	tk=$EPOCHREALTIME
 	kill -KILL "$victim"
 	into=$(( (${tk//[!0-9]/} - ${t0//[!0-9]/}) / 1000 ))
-	pr=$(in_ns cl "$ROOT/tools/failover-probe" --since "$tk" --server "$(srv 1),$(srv 2)" \
+	pr=$(in_ns cl "$ROOT/tools/failover-probe" --since "$tk" --server "$(srv "${s1#h}"),$(srv "${s2#h}")" \
 	    --client "$BUILD/seqcast" --interval-ms 10 --max-s 10 --timeout 5 \
 	    --dir "$OUT/fo.probe" --prefix "probe")
 	for p in $pids; do wait "$p" || cfail=$((cfail + 1)); done
@@ -97,33 +133,32 @@ fo_run() {
 	probes=$(echo "$pr" | sed -n 's/.*probes=\([0-9]*\).*/\1/p')
 	packed=$(echo "$pr" | sed -n 's/.* acked=\([0-9]*\).*/\1/p')
 	pfailed=$(echo "$pr" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
-	# h1 and h2 hold every acknowledged entry, and the same log
+	# the survivors hold every acknowledged entry, and the same log
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		for h in h1 h2; do
+		for h in $s1 $s2; do
 			in_ns "$h" "$BUILD/seqcast" wait --server "$(srv "${h#h}")" \
 			    --applied $((acked + ${packed:-0})) --timeout 5 --poll-ms 5 >/dev/null 2>&1
 			in_ns "$h" "$BUILD/seqcast" stats --timeout 5 --server "$(srv "${h#h}")" \
 			    >"$OUT/fo.stats.$h" 2>/dev/null
 		done
-		a1=$(fo_json_num "$OUT/fo.stats.h1" applied) d1=$(fo_json_str "$OUT/fo.stats.h1" digest)
-		a2=$(fo_json_num "$OUT/fo.stats.h2" applied) d2=$(fo_json_str "$OUT/fo.stats.h2" digest)
+		a1=$(fo_json_num "$OUT/fo.stats.$s1" applied) d1=$(fo_json_str "$OUT/fo.stats.$s1" digest)
+		a2=$(fo_json_num "$OUT/fo.stats.$s2" applied) d2=$(fo_json_str "$OUT/fo.stats.$s2" digest)
 		[ -n "$a1" ] && [ "$a1 $d1" = "$a2 $d2" ] && { agree=1; break; }
 		sleep 0.1
 	done
-	nv=$(fo_json_num "$OUT/fo.stats.h1" view)
-	nc=$(fo_json_num "$OUT/fo.stats.h1" coordinator)
+	nv=$(fo_json_num "$OUT/fo.stats.$s1" view)
+	nc=$(fo_json_num "$OUT/fo.stats.$s1" coordinator)
 	lfc="" lfm=""
-	for h in h1 h2; do
+	for h in $s1 $s2; do
 		if [ "$(fo_json_str "$OUT/fo.stats.$h" role)" = coordinator ]; then
 			lfc=$(fo_json_num "$OUT/fo.stats.$h" last_failover_us)
 		else
 			lfm=$(fo_json_num "$OUT/fo.stats.$h" last_failover_us)
 		fi
 	done
-	$NETLAB down >/dev/null 2>&1
-	echo "$hb,$fo,$rep,$FO_RATE,$into,${ms:-NaN},${sent:-NaN},${probes:-0},${pfailed:-0},${nv:-NaN},${nc:-NaN},${lfc:-NaN},${lfm:-NaN},$([ "$lo" = ok ] && echo 1 || echo 0),$agree" >>"$RESULTS"
-	printf '  heartbeat %3s ms  failover_ms %4s  kill %s: %4s ms into the load, first ACK %7s ms after the kill (probe sent at %s ms, %s probes, %s failed); view %s coordinator h%s; last_failover_us %s (new coordinator) %s (member); load %s; logs %s\n' \
-	    "$hb" "$fo" "$rep" "$into" "${ms:-none}" "${sent:--}" "${probes:-0}" "${pfailed:-0}" \
+	echo "$hb,$fo,$rep,$FO_RATE,${c#h},$started,$into,${ms:-NaN},${sent:-NaN},${probes:-0},${pfailed:-0},${nv:-NaN},${nc:-NaN},${lfc:-NaN},${lfm:-NaN},$([ "$lo" = ok ] && echo 1 || echo 0),$agree" >>"$RESULTS"
+	printf '  heartbeat %3s ms  failover_ms %4s  kill %s: %s killed %4s ms into the load, first ACK %7s ms after the kill (probe sent at %s ms, %s probes, %s failed); view %s coordinator h%s; last_failover_us %s (new coordinator) %s (member); load %s; logs %s\n' \
+	    "$hb" "$fo" "$rep" "$c" "$into" "${ms:-none}" "${sent:--}" "${probes:-0}" "${pfailed:-0}" \
 	    "${nv:-?}" "${nc:-?}" "${lfc:-?}" "${lfm:-?}" "$lo" "$([ $agree = 1 ] && echo "agree ($a1 entries)" || echo "DIFFER ($a1 $d1 / $a2 $d2)")"
 	[ -n "$ms" ] && [ "$lo" = ok ] && [ $agree = 1 ]
 }
@@ -133,9 +168,9 @@ fo_table() {
 	echo "| heartbeat_ms | failover_ms | kills | kill to first ACK, median ms | min | max | new coordinator's last_failover_us, median ms | runs with every load client done and logs equal |"
 	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	awk -F, 'NR > 1 {
-		k = $1 "," $2; n[k]++; if ($6 != "NaN") v[k] = v[k] " " $6
-		if ($12 != "NaN") l[k] = l[k] " " $12 / 1000
-		ok[k] += ($14 == 1 && $15 == 1) }
+		k = $1 "," $2; n[k]++; if ($8 != "NaN") v[k] = v[k] " " $8
+		if ($14 != "NaN") l[k] = l[k] " " $14 / 1000
+		ok[k] += ($16 == 1 && $17 == 1) }
 	function med(s,   a, m, i, j, t) {
 		m = split(s, a, " "); if (m == 0) return "NaN"
 		for (i = 2; i <= m; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -152,8 +187,8 @@ fo_plot() {
 	gnuplot -e "set terminal pngcairo" >/dev/null 2>&1 || term="png size 900,560"
 	for hb in $FO_HEARTBEATS; do
 		# every kill (points), and the median per failover_ms (line)
-		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $6 != "NaN" { print $2, $6 }' "$RESULTS" >"$OUT/fo-hb$hb.pts"
-		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $6 != "NaN" { v[$2] = v[$2] " " $6 }
+		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $8 != "NaN" { print $2, $8 }' "$RESULTS" >"$OUT/fo-hb$hb.pts"
+		awk -F, -v hb="$hb" 'NR > 1 && $1 == hb && $8 != "NaN" { v[$2] = v[$2] " " $8 }
 		END { for (f in v) { m = split(v[f], a, " ")
 			for (i = 2; i <= m; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 			print f, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 } }' "$RESULTS" |
@@ -165,7 +200,7 @@ fo_plot() {
 	done
 	[ -n "$plot" ] || { echo "experiment: nothing to plot"; return 0; }
 	# room above the slowest kill and the target line
-	ymax=$(awk -F, 'NR > 1 && $6 != "NaN" && $6 > m { m = $6 } END { m *= 1.1; print (m > 600 ? int(m) : 600) }' "$RESULTS")
+	ymax=$(awk -F, 'NR > 1 && $8 != "NaN" && $8 > m { m = $8 } END { m *= 1.1; print (m > 600 ? int(m) : 600) }' "$RESULTS")
 	gnuplot <<EOF
 set terminal $term
 set output '$OUT/failover.png'
@@ -184,7 +219,7 @@ EOF
 fo_main() {
 	local hb fo r fails=0 skipped=""
 	RESULTS=$OUT/failover.csv
-	echo "heartbeat_ms,failover_ms,run,load_rate_per_client,kill_into_load_ms,first_ack_ms,probe_sent_ms,probes,probes_failed,new_view,new_coordinator,last_failover_us_coordinator,last_failover_us_member,load_ok,logs_agree" >"$RESULTS"
+	echo "heartbeat_ms,failover_ms,run,load_rate_per_client,killed_server,startup_view_change,kill_into_load_ms,first_ack_ms,probe_sent_ms,probes,probes_failed,new_view,new_coordinator,last_failover_us_coordinator,last_failover_us_member,load_ok,logs_agree" >"$RESULTS"
 	echo "experiment --failover: heartbeat_ms $FO_HEARTBEATS x failover_ms $FO_FAILOVERS" \
 	    "(where failover_ms >= 2 heartbeats), $FO_KILLS kills each, 3 load clients x $FO_RATE entries/s" \
 	    "in the client host; output in $OUT"
