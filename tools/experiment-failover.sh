@@ -206,7 +206,7 @@ set terminal $term
 set output '$OUT/failover.png'
 set title "kill -9 of the coordinator under load to the first ACK of a new entry (netlab, 3 servers, $FO_KILLS kills per point)"
 set grid
-set key top left
+set key bottom right opaque box
 set xlabel 'failover\_ms (members suspect the coordinator after this long without a word)'
 set ylabel 'ms from the kill'
 set xrange [0:*]
