@@ -133,17 +133,21 @@ fo_run_inner() {
 	probes=$(echo "$pr" | sed -n 's/.*probes=\([0-9]*\).*/\1/p')
 	packed=$(echo "$pr" | sed -n 's/.* acked=\([0-9]*\).*/\1/p')
 	pfailed=$(echo "$pr" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
-	# the survivors hold every acknowledged entry, and the same log
+	# the survivors hold every acknowledged entry (at least as many
+	# applied), and the same log (applied and digest equal)
+	for h in $s1 $s2; do
+		in_ns "$h" "$BUILD/seqcast" wait --server "$(srv "${h#h}")" \
+		    --applied $((acked + ${packed:-0})) --timeout 10 --poll-ms 5 >/dev/null 2>&1
+	done
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		for h in $s1 $s2; do
-			in_ns "$h" "$BUILD/seqcast" wait --server "$(srv "${h#h}")" \
-			    --applied $((acked + ${packed:-0})) --timeout 5 --poll-ms 5 >/dev/null 2>&1
 			in_ns "$h" "$BUILD/seqcast" stats --timeout 5 --server "$(srv "${h#h}")" \
 			    >"$OUT/fo.stats.$h" 2>/dev/null
 		done
 		a1=$(fo_json_num "$OUT/fo.stats.$s1" applied) d1=$(fo_json_str "$OUT/fo.stats.$s1" digest)
 		a2=$(fo_json_num "$OUT/fo.stats.$s2" applied) d2=$(fo_json_str "$OUT/fo.stats.$s2" digest)
-		[ -n "$a1" ] && [ "$a1 $d1" = "$a2 $d2" ] && { agree=1; break; }
+		[ -n "$a1" ] && [ "$a1 $d1" = "$a2 $d2" ] &&
+		    [ "$a1" -ge $((acked + ${packed:-0})) ] && { agree=1; break; }
 		sleep 0.1
 	done
 	nv=$(fo_json_num "$OUT/fo.stats.$s1" view)
