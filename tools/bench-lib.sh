@@ -105,13 +105,16 @@ die() {
 }
 
 now() { date +%s.%N; }
+# us_of EPOCH: microseconds of an $EPOCHREALTIME reading (any decimal mark)
+us_of() { echo "${1//[!0-9]/}"; }
 # calc EXPR [FORMAT]: EXPR (awk syntax) printed with FORMAT (default %.6f)
 calc() { awk "BEGIN { printf \"${2:-%.6f}\", ($1) }" </dev/null; }
 ge() { [ "$(calc "(($1) >= ($2)) ? 1 : 0" %d)" = 1 ]; }
 
 addr() { echo "127.0.0.1:$((PORT0 + $1))"; }
 
-# write_conf NAME [key=value ...]: a 3-server cluster file $T/NAME.conf
+# write_conf NAME [key=value ...]: a 3-server cluster file $T/NAME.conf,
+# view 0's coordinator CONF_COORD (default 0)
 write_conf() {
 	f=$T/$1.conf
 	shift
@@ -121,7 +124,7 @@ write_conf() {
 		echo "group = $GROUP"
 		echo "interface = 127.0.0.1"
 		echo "ttl = 1"
-		echo "coordinator = 0"
+		echo "coordinator = ${CONF_COORD:-0}"
 		for kv in "$@"; do echo "$kv"; done
 		for i in 0 1 2; do
 			echo "[server $i]"
@@ -147,6 +150,59 @@ start_cluster() {
 		    >/dev/null || { tail -5 "$T/$name.server$i.log"; \
 		    die "server $i did not start ($name)"; }
 	done
+	wait_ready "$name" 10 || { for i in 0 1 2; do tail -3 "$T/$name.server$i.log"; done
+		die "the cluster did not settle in 10 s ($name):$READY_WHY"; }
+}
+
+# role I: "ROLE VIEW" of server I as its stats say (ROLE: coordinator,
+# member, or a state such as view_change while a view is being made;
+# VIEW: 0 from a release without views); empty: no answer
+role() {
+	"$SEQCAST" stats --timeout 1 --server "$(addr "$1")" 2>/dev/null |
+	    grep -o '"role":"[a-z_]*"\|"view":[0-9]*' | head -2 | cut -d: -f2 |
+	    tr -d '"' | tr '\n' ' ' | awk '{ print $1, ($2 == "" ? 0 : $2) }'
+}
+
+# wait_ready NAME BOUND: the cluster serves: one server coordinates and
+# the others are its members, all in one view. A fresh cluster of the
+# releases with views makes its first view before it stamps anything (a
+# few tens of ms); a run that started its clocks before would time that
+# too. Sets READY_MS (from the call), READY_COORD (the coordinator: server
+# CONF_COORD unless a view change happened as the cluster started, which
+# is said) and READY_VIEW; 1 with READY_WHY after BOUND s.
+wait_ready() {
+	_t0=$(now)
+	_end=$(calc "$_t0 + $2")
+	while :; do
+		READY_WHY="" READY_COORD="" _views=""
+		for i in 0 1 2; do
+			set -- $(role $i)
+			case ${1:-} in
+			coordinator) READY_COORD="$READY_COORD $i" ;;
+			member) ;;
+			*) READY_WHY="$READY_WHY server $i: ${1:-no answer};" ;;
+			esac
+			_views="$_views ${2:-?}"
+		done
+		READY_VIEW=$(echo $_views | tr ' ' '\n' | sort -u)
+		READY_COORD=${READY_COORD# }
+		case $READY_COORD in
+		'') READY_WHY="$READY_WHY no coordinator;" ;;
+		*' '*) READY_WHY="$READY_WHY servers $READY_COORD all coordinate;" ;;
+		esac
+		case $READY_VIEW in *[!0-9]*) READY_WHY="$READY_WHY views $(echo $READY_VIEW);" ;; esac
+		[ -z "$READY_WHY" ] && break
+		ge "$(now)" "$_end" && return 1
+		sleep 0.005
+	done
+	READY_MS=$(calc "($(now) - $_t0) * 1000" %.0f)
+	STARTS=$((${STARTS:-0} + 1))
+	if [ "$READY_COORD" != "${CONF_COORD:-0}" ]; then
+		STARTUP_CHANGES=$((${STARTUP_CHANGES:-0} + 1))
+		note "cluster $name started in view $READY_VIEW with server $READY_COORD coordinating," \
+		    "not server ${CONF_COORD:-0}: a view change as it started (its servers' logs:" \
+		    "$(grep -h 'view' "$T/$name".server*.log 2>/dev/null | head -4 | tr '\n' ' '))"
+	fi
 }
 
 stop_cluster() {
@@ -194,6 +250,17 @@ snapshot() {
 		}
 		printf '%s\n' "$j" | flatten >"$T/$1.$i"
 		echo "len=${#j}" >>"$T/$1.$i"
+	done
+}
+
+# snapshot_of TAG I...: the same for the servers named (the others may be
+# down); 1 when one does not answer
+snapshot_of() {
+	_tag=$1
+	shift
+	for i in "$@"; do
+		j=$("$SEQCAST" stats --timeout 5 --server "$(addr $i)") || return 1
+		printf '%s\n' "$j" | flatten >"$T/$_tag.$i"
 	done
 }
 
@@ -476,3 +543,45 @@ perf_stop() {
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ------------------------------------------------------------------
+# another release, built beside this tree (tools/bench's "cost")
+
+# prev_build REV: REV's seqcastd and seqcast, built from git (git archive,
+# so the clone gets no worktree to clean up) into
+# $TMPDIR/seqcast-bench-prev-COMMIT, which is kept and reused by later
+# runs (BENCH_PREV_DIR names another folder). Sets PREV_BUILD (its
+# build/) and PREV_SHA; 1 with PREV_WHY when it cannot.
+prev_build() {
+	PREV_WHY="" PREV_BUILD="" PREV_SHA=""
+	command -v git >/dev/null 2>&1 || { PREV_WHY="no git"; return 1; }
+	PREV_SHA=$(git -C "$ROOT" rev-parse -q --verify "$1^{commit}" 2>/dev/null) ||
+	    { PREV_WHY="'$1' is not a commit of this clone (git -C $ROOT)"; return 1; }
+	_d=${BENCH_PREV_DIR:-${TMPDIR:-/tmp}/seqcast-bench-prev-$(echo "$PREV_SHA" | cut -c1-12)}
+	if [ -x "$_d/build/seqcastd" ] && [ -x "$_d/build/seqcast" ]; then
+		PREV_BUILD=$_d/build
+		return 0
+	fi
+	# built in a folder of its own, moved in place once complete (two
+	# benches at once never see half a build)
+	_tmp=$_d.tmp.$$
+	rm -rf "$_tmp"
+	mkdir -p "$_tmp" || { PREV_WHY="cannot create $_tmp"; return 1; }
+	if ! git -C "$ROOT" archive "$PREV_SHA" | tar -x -C "$_tmp"; then
+		rm -rf "$_tmp"
+		PREV_WHY="git archive $PREV_SHA failed"
+		return 1
+	fi
+	if ! make -C "$_tmp" -j"$(nproc)" BUILD=build all >"$T/prev-make.log" 2>&1 ||
+	    [ ! -x "$_tmp/build/seqcastd" ] || [ ! -x "$_tmp/build/seqcast" ]; then
+		PREV_WHY="make all failed: $(grep -m1 -i 'error' "$T/prev-make.log" ||
+		    tail -1 "$T/prev-make.log")"
+		cp "$T/prev-make.log" "$_d.make.log" 2>/dev/null &&
+		    PREV_WHY="$PREV_WHY (whole log: $_d.make.log)"
+		rm -rf "$_tmp"
+		return 1
+	fi
+	rm -rf "$_d"
+	mv "$_tmp" "$_d" || { PREV_WHY="cannot move $_tmp to $_d"; rm -rf "$_tmp"; return 1; }
+	PREV_BUILD=$_d/build
+}
