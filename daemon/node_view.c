@@ -358,6 +358,16 @@ node_view_fetched(struct sc_node *n)
 		become_coordinator(n);
 }
 
+/* The coordinator we suspected spoke again before a view change: forget
+ * the suspicion (a later failover is timed from its own silence). */
+static void
+suspicion_passed(struct sc_node *n)
+{
+	n->vw.suspected = 0;
+	node_say(n, SC_LOG_INFO, "view %u: coordinator %u heard again",
+	    n->vw.view, node_coordinator_of(n, n->vw.view));
+}
+
 /* May this datagram, which belongs to a view, speak to us now? Notes
  * who was heard from. */
 int
@@ -401,6 +411,8 @@ node_view_accepts(struct sc_node *n, const struct sc_msg *m)
 	if (s != coord)
 		return 0;
 	n->vw.heard = n->now;
+	if (n->vw.suspected != 0 && n->vw.status == SC_NODE_NORMAL)
+		suspicion_passed(n);
 	return type == SC_DATA || type == SC_RETX || type == SC_HEARTBEAT ||
 	    type == SC_STAMPED || type == SC_GONE;
 }

@@ -325,7 +325,13 @@ shell_run(struct shell *s)
 	ev_io_init(&s->uw, on_readable, s->ufd, EV_READ);
 	ev_io_init(&s->gw, on_readable, s->gfd, EV_READ);
 	ev_io_init(&s->cw, on_readable, s->cfd, EV_READ);
+	/* Datagrams before timers: after a stall (a stopped process, a
+	 * busy host) the heartbeats waiting in the sockets are read before
+	 * the timer that would suspect their sender runs (libev invokes the
+	 * higher priority's pending watchers first). */
 	ev_set_priority(&s->cw, EV_MAXPRI);
+	ev_set_priority(&s->uw, EV_MAXPRI - 1);
+	ev_set_priority(&s->gw, EV_MAXPRI - 1);
 	s->cw.data = s;
 	ev_init(&s->timer, on_timer);
 	ev_signal_init(&s->sigint, on_signal, SIGINT);

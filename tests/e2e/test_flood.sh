@@ -58,16 +58,26 @@ n=$(stat 0 applied)
 [ "$n" -eq 10000 ] || fail "applied $n after an unkeyed add"
 echo "  an add without the key: refused (auth_missing $(stat 1 auth_missing))"
 # A replay: record valid, signed datagrams off the group (the heartbeats
-# and the DATA of one more entry) and send them again.
-before=$(stat 1 auth_replay)
+# and the DATA of one more entry) and send them again. Counted over the
+# three servers (the one that sent them drops its own echoes unread, and
+# the flood may have moved the coordinator), as replays or, if the sender
+# sent more than the window since, as stale.
+refused() {
+	k=0
+	for i in 0 1 2; do
+		k=$((k + $(stat $i auth_replay) + $(stat $i auth_stale)))
+	done
+	echo $k
+}
+before=$(refused)
 "$NOISE" --to "$GROUP" --replay 8 --seconds 5 >/dev/null &
 r=$!
 sleep 0.2
 "$SEQCAST" add $K --server "$(addr 2)" "one more" >/dev/null || fail "add failed"
 wait $r || fail "could not record datagrams to replay"
 sleep 0.5
-after=$(stat 1 auth_replay)
+after=$(refused)
 [ "$after" -gt "$before" ] || fail "replayed datagrams were not refused"
 wait_all 10001 10
 check_logs 10001
-echo "  8 recorded valid datagrams replayed: refused as replays ($((after - before)) at server 1), logs unchanged"
+echo "  8 recorded valid datagrams replayed: refused as replays ($((after - before)) refusals over the three servers), logs unchanged"
