@@ -43,6 +43,7 @@ struct shell {
 	uint64_t sync_ticket;
 	int sync_fds;
 	uint64_t send_errors;
+	int64_t timer_due;          /* when the armed timer should fire */
 	uint8_t bufs[RECV_BATCH][SC_RECV_MAX];
 	uint8_t cbufs[CONTROL_EVERY][SC_RECV_MAX];  /* control socket's */
 };
