@@ -225,7 +225,7 @@ sc_node_load(struct sc_node *n, const struct sc_item *entry)
 	n->sm.durable = entry->id;
 	/* What is on disk may leave memory at once. */
 	if (n->dk.on && entry->id % SC_ENTRY_BLOCK == 0)
-		sc_entries_evict(&n->sm.log, entry->id, n->conf->store_bytes);
+		sc_entries_evict(&n->sm.log, entry->id, NODE_CACHE_BYTES);
 	return 0;
 }
 

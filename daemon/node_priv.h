@@ -44,6 +44,7 @@
 #define NODE_SEGMENTS 32        /* view segments a heartbeat carries */
 #define NODE_RATE_BUCKETS 1024  /* per-source ADD rate limits */
 #define NODE_DISK_RETRY_US 1000000
+#define NODE_CACHE_BYTES (4u << 20) /* values kept once no one needs them */
 
 static inline int64_t
 ms_to_us(uint32_t ms)
@@ -310,6 +311,7 @@ int node_stream_stamp(struct sc_node *n, const struct sc_item *it);
 void node_stream_durable(struct sc_node *n, uint64_t durable);
 void node_stream_advance(struct sc_node *n);
 void node_stream_match(struct sc_node *n, uint32_t server, uint64_t op);
+void node_stream_evict(struct sc_node *n);
 void node_stream_cut(struct sc_node *n, uint64_t keep);
 void node_stream_new_view(struct sc_node *n);
 uint64_t node_stream_head(const struct sc_node *n);

@@ -262,9 +262,30 @@ node_stream_advance(struct sc_node *n)
 		if (sc_entries_get(&n->sm.log, id, &it) == 0)
 			node_request_applied(n, &it);
 	}
-	if (n->dk.on)
-		sc_entries_evict(&n->sm.log, n->sm.log.applied,
-		    n->conf->store_bytes);
+	node_stream_evict(n);
+}
+
+/*
+ * With a log file, values leave memory once they are applied and durable
+ * (read back from the file when asked for): a member keeps the last
+ * NODE_CACHE_BYTES; the coordinator also keeps, up to store_bytes, what
+ * some server may still ask it for (above the stable point: not applied
+ * everywhere yet).
+ */
+void
+node_stream_evict(struct sc_node *n)
+{
+	uint64_t upto = min_u64(n->sm.log.applied, n->sm.durable);
+
+	if (!n->dk.on)
+		return;
+	if (n->vw.role == SC_ROLE_COORDINATOR && n->rp.retx_on) {
+		sc_entries_evict(&n->sm.log, min_u64(upto,
+		    n->rp.retx.stable), NODE_CACHE_BYTES);
+		sc_entries_evict(&n->sm.log, upto, n->conf->store_bytes);
+	} else {
+		sc_entries_evict(&n->sm.log, upto, NODE_CACHE_BYTES);
+	}
 }
 
 /* Cut the log after keep (a view change, a failed write). */
