@@ -82,23 +82,36 @@ sc_table_free(struct sc_table *t)
 	t->count = 0;
 }
 
+/*
+ * Robin Hood order: along a probe run, keys sit in order of their
+ * distance from home, a key never further from home than the one after
+ * it. So a lookup stops at the first slot whose key is closer to home
+ * than the probe has come (the key would be there), and a delete shifts
+ * the run back only while the next key is displaced (distance > 0): with
+ * a client's requests in their own block, most keys sit at home and a
+ * delete moves nothing. (Plain linear probing had to rescan whole runs on
+ * every delete: 5% of the coordinator's CPU.) dist is the distance + 1,
+ * 0 for an empty slot.
+ */
 static uint32_t
-table_find(const struct sc_table *t, uint64_t k1, uint64_t k2, int *found)
+table_find(const struct sc_table *t, uint64_t k1, uint64_t k2, int *found,
+    uint32_t *dist)
 {
-	uint32_t i = (uint32_t)table_hash(k1, k2) & t->mask;
+	uint32_t i = (uint32_t)table_hash(k1, k2) & t->mask, d = 1;
 
-	for (;;) {
+	for (;; d++, i = (i + 1) & t->mask) {
 		const struct sc_table_slot *s = &t->slots[i];
 
-		if (!s->used) {
+		if (s->dist < d) {          /* empty, or a key closer to home */
 			*found = 0;
+			*dist = d;
 			return i;
 		}
 		if (s->k1 == k1 && s->k2 == k2) {
 			*found = 1;
+			*dist = d;
 			return i;
 		}
-		i = (i + 1) & t->mask;
 	}
 }
 
@@ -107,7 +120,7 @@ sc_table_get(const struct sc_table *t, uint64_t k1, uint64_t k2,
     uint64_t *value)
 {
 	int found;
-	uint32_t i = table_find(t, k1, k2, &found);
+	uint32_t d, i = table_find(t, k1, k2, &found, &d);
 
 	if (found && value != NULL)
 		*value = t->slots[i].value;
@@ -117,18 +130,32 @@ sc_table_get(const struct sc_table *t, uint64_t k1, uint64_t k2,
 int
 sc_table_put(struct sc_table *t, uint64_t k1, uint64_t k2, uint64_t value)
 {
+	struct sc_table_slot e, tmp;
 	int found;
-	uint32_t i = table_find(t, k1, k2, &found);
+	uint32_t d, i = table_find(t, k1, k2, &found, &d);
 
-	if (!found) {
-		if (t->count >= t->max)
-			return -1;
-		t->slots[i].k1 = k1;
-		t->slots[i].k2 = k2;
-		t->slots[i].used = 1;
-		t->count++;
+	if (found) {
+		t->slots[i].value = value;
+		return 0;
 	}
-	t->slots[i].value = value;
+	if (t->count >= t->max)
+		return -1;
+	/* Take slot i; whoever sat there (closer to home) moves on. */
+	e.k1 = k1;
+	e.k2 = k2;
+	e.value = value;
+	e.dist = d;
+	while (t->slots[i].dist != 0) {
+		if (t->slots[i].dist < e.dist) {
+			tmp = t->slots[i];
+			t->slots[i] = e;
+			e = tmp;
+		}
+		i = (i + 1) & t->mask;
+		e.dist++;
+	}
+	t->slots[i] = e;
+	t->count++;
 	return 0;
 }
 
@@ -136,23 +163,16 @@ int
 sc_table_del(struct sc_table *t, uint64_t k1, uint64_t k2)
 {
 	int found;
-	uint32_t hole = table_find(t, k1, k2, &found), i;
+	uint32_t d, hole = table_find(t, k1, k2, &found, &d), i;
 
 	if (!found)
 		return 0;
-	t->slots[hole].used = 0;
-	t->count--;
-	/* Backward shift: move later members of the probe run into the hole
-	 * when their home slot is not between the hole and where they are. */
-	for (i = (hole + 1) & t->mask; t->slots[i].used; i = (i + 1) & t->mask) {
-		uint32_t home = (uint32_t)table_hash(t->slots[i].k1,
-		    t->slots[i].k2) & t->mask;
-
-		if (((i - home) & t->mask) >= ((i - hole) & t->mask)) {
-			t->slots[hole] = t->slots[i];
-			t->slots[i].used = 0;
-			hole = i;
-		}
+	for (i = (hole + 1) & t->mask; t->slots[i].dist > 1;
+	    hole = i, i = (i + 1) & t->mask) {
+		t->slots[hole] = t->slots[i];
+		t->slots[hole].dist--;
 	}
+	t->slots[hole].dist = 0;
+	t->count--;
 	return 1;
 }

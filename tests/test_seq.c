@@ -403,7 +403,7 @@ home_of(struct sc_table *t, uint64_t k1, uint64_t k2)
 	assert_true(t->count == 0);
 	assert_int_equal(sc_table_put(t, k1, k2, 0), 0);
 	for (i = 0; i <= t->mask; i++)
-		if (t->slots[i].used)
+		if (t->slots[i].dist != 0)
 			home = i;
 	assert_int_equal(sc_table_del(t, k1, k2), 1);
 	return home;

@@ -1,7 +1,8 @@
 /*
  * table.h - a fixed-capacity hash table from a (u64, u64) key to a u64
- * value: open addressing, linear probing, backward-shift deletion (no
- * tombstones, so lookups stay short however long the daemon runs).
+ * value: open addressing, linear probing in Robin Hood order, backward-
+ * shift deletion (no tombstones, so lookups stay short however long the
+ * daemon runs).
  *
  * Used for (client id, request number) lookups: the sequencer's dedup
  * memory and the pending forwards/acks. The capacity is fixed at creation;
@@ -17,7 +18,7 @@
 struct sc_table_slot {
 	uint64_t k1, k2;   /* the key */
 	uint64_t value;
-	uint8_t used;
+	uint32_t dist;     /* distance from the key's home + 1; 0: empty */
 };
 
 struct sc_table {
