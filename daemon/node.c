@@ -110,6 +110,8 @@ door_send(void *ctx, int type, const struct sockaddr_in *to, const void *buf,
 		buf = n->sealed;
 		len = (size_t)sealed;
 	}
+	if (!node_client_may_send(n, type, to, len))
+		return;
 	n->st.out[type]++;
 	n->st.bytes_out += len;
 	n->io.send(n->io.ctx, to, buf, len);
@@ -180,6 +182,7 @@ sc_node_new(const struct sc_config *c, uint32_t id, const struct sc_io *io,
 	sc_config_digest(c, &n->parts);
 	n->hdr.config = sc_config_digest_word(&n->parts);
 	n->dgram_max = path_max(c);
+	node_client_init(n, NULL);
 	n->dec = sc_decoder_new();
 	if (n->dec == NULL || sc_outbox_init(&n->out, &n->hdr, n->dgram_max,
 	    door_send, door_fill, n) == -1 || node_stream_init(n) == -1 ||
@@ -197,6 +200,7 @@ sc_node_free(struct sc_node *n)
 {
 	if (n == NULL)
 		return;
+	node_client_free(n);
 	node_request_free(n);
 	node_repair_free(n);
 	node_stream_free(n);
@@ -438,6 +442,7 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 {
 	char addr[INET_ADDRSTRLEN];
 	uint32_t cluster = n->conf->cluster_id;
+	size_t wire_len = len;
 	struct sc_header h;
 	int rc;
 
@@ -469,6 +474,9 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		    sc_type_name(n->msg.h.type), n->msg.h.sender);
 		return;
 	}
+	if (is_client_request(n->msg.h.type) &&
+	    !node_client_admit(n, from, wire_len, &n->msg))
+		return;
 	dispatch(n, from, &n->msg);
 }
 
@@ -480,6 +488,7 @@ sc_node_tick(struct sc_node *n, int64_t now)
 	node_disk_tick(n);
 	node_request_tick(n);
 	node_repair_tick(n);
+	node_query_tick(n);
 }
 
 void
@@ -495,6 +504,7 @@ sc_node_flush(struct sc_node *n, int64_t now)
 {
 	n->now = now;
 	node_stream_advance(n);
+	node_query_wake(n);
 	node_repair_report(n, 0);
 	node_repair_announce(n);
 	sc_outbox_flush(&n->out);
@@ -508,6 +518,7 @@ sc_node_next_deadline(const struct sc_node *n)
 
 	t = min_i64(t, node_repair_deadline(n));
 	t = min_i64(t, node_request_deadline(n));
+	t = min_i64(t, node_query_deadline(n));
 	return min_i64(t, node_disk_deadline(n));
 }
 

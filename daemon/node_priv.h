@@ -15,7 +15,11 @@
  *                  stamping, acknowledgements
  *   node_durable.c struct node_disk: the log file through the I/O
  *                  interface, durability, a failing disk
- *   node_query.c   log and stats requests from clients
+ *   node_client.c  struct node_client: clients' proof of address
+ *                  (cookies) and the amplification budget every reply
+ *                  to a client passes
+ *   node_query.c   (struct node_client's long polls) log and stats
+ *                  requests from clients, parked log requests
  *   node_stats.c   the stats JSON
  * Calls go down one way within an event: door -> view -> stream/request
  * -> repair -> outbox; what an event makes committed is applied at the
@@ -26,9 +30,11 @@
 
 #include <stdint.h>
 
+#include "seqcast/amp.h"
 #include "seqcast/auth.h"
 #include "seqcast/bucket.h"
 #include "seqcast/config.h"
+#include "seqcast/cookie.h"
 #include "seqcast/entries.h"
 #include "seqcast/gap.h"
 #include "seqcast/holdback.h"
@@ -45,6 +51,8 @@
 #define NODE_RATE_BUCKETS 1024  /* per-source ADD rate limits */
 #define NODE_DISK_RETRY_US 1000000
 #define NODE_CACHE_BYTES (4u << 20) /* values kept once no one needs them */
+#define NODE_PARK_MAX 256       /* log long polls parked at once */
+#define NODE_PARK_WAIT_MAX_MS 30000 /* longest a long poll is parked */
 
 static inline int64_t
 ms_to_us(uint32_t ms)
@@ -211,6 +219,35 @@ struct node_disk {
 	uint64_t saves;           /* state file writes */
 };
 
+/* A client's log request parked until entries past `from` are applied
+ * (a long poll: seqcast log --follow) or its wait ends. */
+struct node_park {
+	int used;
+	struct sockaddr_in addr;  /* where the answer goes */
+	uint64_t from, max;       /* the page asked for */
+	uint64_t cookie;          /* its proof of address, checked again */
+	int64_t deadline;         /* answer (empty) by then */
+};
+
+/* Clients: proof of address, the amplification budget, long polls. */
+struct node_client {
+	struct sc_cookie cookie;
+	struct sc_amp amp;
+	int verified;             /* the request being handled proved its
+	                             address */
+	int send_verified;        /* sending the answer to a parked request
+	                             that did */
+	struct node_park park[NODE_PARK_MAX];
+	uint32_t parked, parked_peak;
+	uint64_t park_from;       /* lowest `from` parked (UINT64_MAX: none) */
+	int64_t park_due;         /* earliest deadline (INT64_MAX: none) */
+	uint64_t requests_verified, requests_unverified;
+	uint64_t cookie_bad;      /* a cookie that is not (or no longer) good */
+	uint64_t cookies_sent;
+	uint64_t shrunk;          /* replies cut short to fit the budget */
+	uint64_t parks, woken, expired, park_full;
+};
+
 struct node_counts {
 	uint64_t in[SC_TYPE_COUNT], out[SC_TYPE_COUNT];
 	uint64_t bytes_in, bytes_out;
@@ -259,6 +296,7 @@ struct sc_node {
 	struct node_req rq;
 	struct node_disk dk;
 	struct node_challenge ch;
+	struct node_client cl;
 };
 
 /* node.c: the door */
@@ -364,10 +402,22 @@ int64_t node_disk_deadline(const struct sc_node *n);
 int node_disk_ok(const struct sc_node *n);
 int node_disk_save(struct sc_node *n, const struct sc_state *st);
 
+/* node_client.c */
+void node_client_init(struct sc_node *n, const uint8_t *secret);
+void node_client_free(struct sc_node *n);
+int node_client_admit(struct sc_node *n, const struct sockaddr_in *from,
+    size_t len, const struct sc_msg *m);
+int node_client_may_send(struct sc_node *n, int type,
+    const struct sockaddr_in *to, size_t len);
+size_t node_client_room(struct sc_node *n, const struct sockaddr_in *to);
+
 /* node_query.c */
 void node_query_log(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *m);
 void node_query_stats(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *m);
+void node_query_wake(struct sc_node *n);
+void node_query_tick(struct sc_node *n);
+int64_t node_query_deadline(const struct sc_node *n);
 
 #endif

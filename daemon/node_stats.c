@@ -157,6 +157,31 @@ jrequests(struct json *j, const struct sc_node *n)
 		jnum(j, "dedup_evicted", q->seq.evicted);
 }
 
+/* Clients' proof of address, the amplification budget, long polls. */
+static void
+jclients(struct json *j, const struct sc_node *n)
+{
+	const struct node_client *c = &n->cl;
+
+	jnum(j, "requests_verified", c->requests_verified);
+	jnum(j, "requests_unverified", c->requests_unverified);
+	jnum(j, "cookies_sent", c->cookies_sent);
+	jnum(j, "cookie_bad", c->cookie_bad);
+	jnum(j, "amp_capped", c->amp.capped);
+	jnum(j, "amp_capped_bytes", c->amp.capped_bytes);
+	jnum(j, "amp_shrunk", c->shrunk);
+	jnum(j, "amp_evicted", c->amp.evicted);
+	jopen(j, "follow");
+	jnum(j, "parked", c->parked);
+	jnum(j, "parked_peak", c->parked_peak);
+	jnum(j, "parked_cap", NODE_PARK_MAX);
+	jnum(j, "long_polls", c->parks);
+	jnum(j, "woken", c->woken);
+	jnum(j, "expired", c->expired);
+	jnum(j, "parked_full", c->park_full);
+	jclose(j);
+}
+
 static void
 jstore(struct json *j, const struct sc_node *n)
 {
@@ -244,6 +269,7 @@ sc_node_stats_json(struct sc_node *n, char *buf, size_t len)
 	jrecovery(&j, n);
 	jrejects(&j, n);
 	jrequests(&j, n);
+	jclients(&j, n);
 	jstore(&j, n);
 	jopen(&j, "catchup");
 	jnum(&j, "behind", highest - n->sm.log.applied);

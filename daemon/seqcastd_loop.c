@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "seqcast/cookie.h"
 #include "seqcast/log.h"
 #include "seqcast/net.h"
 #include "seqcastd.h"
@@ -257,6 +260,24 @@ open_unicast(struct shell *s, const struct sc_server_conf *me,
 	return fd;
 }
 
+/* Clients' address cookies are made with a secret of this run's own:
+ * random, never written anywhere, so a restart refuses every cookie
+ * from before (clients fetch new ones). */
+static int
+cookie_secret(struct shell *s)
+{
+	uint8_t secret[SC_COOKIE_SECRET_BYTES];
+
+	if (sodium_init() < 0) {
+		sc_log(SC_LOG_ERROR, "libsodium: cannot initialise");
+		return -1;
+	}
+	randombytes_buf(secret, sizeof(secret));
+	sc_node_set_cookie_secret(s->node, secret);
+	sodium_memzero(secret, sizeof(secret));
+	return 0;
+}
+
 static int
 open_group(struct shell *s, struct in_addr ifaddr, int *rcvbuf)
 {
@@ -311,6 +332,8 @@ shell_start(struct shell *s, uint32_t id)
 		sc_log(SC_LOG_ERROR, "cannot set up the node: out of memory");
 		return -1;
 	}
+	if (cookie_secret(s) == -1)
+		return -1;
 	sc_node_set_key(s->node, &s->auth);
 	sc_node_set_wall_offset(s->node, wall_us() - mono_us());
 	sc_node_set_sockets(s->node, rcvbuf, sndbuf, s->cfd != -1);

@@ -102,6 +102,10 @@ struct sc_node *sc_node_new(const struct sc_config *c, uint32_t id,
 void sc_node_free(struct sc_node *n);
 /* Use this shared key from now on (before sc_node_start). */
 void sc_node_set_key(struct sc_node *n, const struct sc_auth *auth);
+/* The secret clients' address cookies are made with (32 bytes, random:
+ * the daemon draws one at start; without it the node derives one from
+ * its seed, which is for the simulator and tests only). */
+void sc_node_set_cookie_secret(struct sc_node *n, const uint8_t *secret);
 /* Wall-clock microseconds = monotonic now + offset: authentication's
  * only use of time (a server's first counter, clients' freshness). The
  * shell sets it at start and again at every timer: a client's request is
