@@ -22,6 +22,7 @@ static const char *const names[SC_MUT_COUNT] = {
 	[SC_MUT_ACK_NO_MAJORITY] = "ack-no-majority",
 	[SC_MUT_SKIP_COMPLETION] = "skip-completion",
 	[SC_MUT_OLD_VIEW] = "old-view",
+	[SC_MUT_AMP_UNBOUNDED] = "amp-unbounded",
 };
 
 const char *

@@ -28,6 +28,8 @@ enum sc_mutation {
 	SC_MUT_SKIP_COMPLETION,  /* a new coordinator skips completing its
 	                            log from the best of the majority */
 	SC_MUT_OLD_VIEW,         /* accept entries stamped in an older view */
+	SC_MUT_AMP_UNBOUNDED,    /* answer clients whatever their address
+	                            proved (no amplification budget) */
 	SC_MUT_COUNT
 };
 

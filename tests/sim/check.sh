@@ -22,7 +22,7 @@ fi
 DIRECTED="stamped-unchecked old-view"
 # The rules the simulator must catch on its own.
 SIMULATED="apply-early reuse-id ack-undurable drop-nack-range disk-ignore
-tail-by-heartbeat ack-no-majority skip-completion old-view"
+tail-by-heartbeat ack-no-majority skip-completion old-view amp-unbounded"
 
 case $WHAT in
 seeds)

@@ -77,6 +77,7 @@ io_send(void *ctx, const struct sockaddr_in *to, const void *buf, size_t len)
 	struct sim *s = v->sim;
 
 	sim_check_sent(s, v->idx, buf, len);
+	sim_check_reply(s, v->idx, to, len);
 	sim_net_send(s, v->idx, &s->conf.servers[v->idx].listen, to, buf, len);
 }
 
@@ -530,6 +531,7 @@ deliver(struct sim *s, struct sim_packet *p)
 		sim_net_requeue(s, &later);
 		return;
 	}
+	sim_check_request(s, p->dest, &p->from, p->len);
 	sc_node_receive(s->srv[p->dest].node,
 	    sim_local(&s->srv[p->dest], s->now), &p->from, p->buf, p->len);
 	server_flush(s, &s->srv[p->dest]);

@@ -105,6 +105,17 @@ struct sim_client {
 	struct sc_choice choice;   /* ... and its choice of server */
 	uint64_t id[SIM_REQS_MAX + 1]; /* acknowledged ids (0: not yet) */
 	struct sc_decoder *dec;
+	int cookies;               /* echoes the servers' cookies, as
+	                              `seqcast` does (else its address is
+	                              never verified) */
+	uint64_t cookie[SIM_SERVERS_MAX]; /* each server's latest */
+	uint64_t bytes_to[SIM_SERVERS_MAX];   /* each server received from
+	                              it (duplicates the network made too) */
+	uint64_t bytes_from[SIM_SERVERS_MAX]; /* each server sent it */
+	int64_t next_query;        /* a log or stats request, now and then */
+	uint32_t queries;
+	uint64_t highest;          /* highest id acknowledged to it */
+	uint64_t pages;            /* log entries received and checked */
 };
 
 /* What a seed set up: printed with a failure. */
@@ -198,8 +209,13 @@ uint64_t sim_hash(const uint8_t *v, uint32_t len, uint64_t client,
     uint64_t req);
 void sim_check_step(struct sim *s);
 void sim_check_sent(struct sim *s, int srv, const void *buf, size_t len);
+void sim_check_request(struct sim *s, int srv,
+    const struct sockaddr_in *from, size_t len);
+void sim_check_reply(struct sim *s, int srv, const struct sockaddr_in *to,
+    size_t len);
 void sim_check_acked(struct sim *s, uint64_t client, uint64_t req,
     uint64_t id);
+void sim_check_page(struct sim *s, int srv, const struct sc_msg *m);
 int sim_converged(struct sim *s);
 void sim_check_end(struct sim *s);
 

@@ -221,6 +221,66 @@ sim_check_sent(struct sim *s, int srv, const void *buf, size_t len)
 	}
 }
 
+/* A page of a server's log, as a client got it: ids one after the
+ * other from the first asked, each entry the truth. */
+void
+sim_check_page(struct sim *s, int srv, const struct sc_msg *m)
+{
+	for (uint32_t i = 0; i < m->count && !s->failed; i++) {
+		if (m->items[i].id != m->b + i) {
+			sim_fail(s, "server %d: a log page from %llu holds id "
+			    "%llu at %u", srv, (unsigned long long)m->b,
+			    (unsigned long long)m->items[i].id, i);
+			return;
+		}
+		truth_check(s, srv, &m->items[i]);
+	}
+}
+
+/* The client at address a, or NULL (a server's address). */
+static struct sim_client *
+client_at(struct sim *s, const struct sockaddr_in *a)
+{
+	int k;
+
+	if (a == NULL || sim_addr_server(s, a) >= 0)
+		return NULL;
+	k = ntohs(a->sin_port) - SIM_CLIENT_PORT;
+	return k >= 0 && k < s->plan.nclients ? &s->cli[k] : NULL;
+}
+
+/* What a server received from a client (as it reached the server). */
+void
+sim_check_request(struct sim *s, int srv, const struct sockaddr_in *from,
+    size_t len)
+{
+	struct sim_client *c = client_at(s, from);
+
+	if (c != NULL)
+		c->bytes_to[srv] += len;
+}
+
+/* No server sends a client that never showed a cookie more than three
+ * times what it received from that client (the anti-amplification
+ * rule). */
+void
+sim_check_reply(struct sim *s, int srv, const struct sockaddr_in *to,
+    size_t len)
+{
+	struct sim_client *c = client_at(s, to);
+	int k;
+
+	if (c == NULL)
+		return;
+	k = c->idx;
+	c->bytes_from[srv] += len;
+	if (!c->cookies && c->bytes_from[srv] > 3 * c->bytes_to[srv])
+		sim_fail(s, "server %d sent client %d (no cookie) %llu bytes "
+		    "for its %llu", srv, k,
+		    (unsigned long long)c->bytes_from[srv],
+		    (unsigned long long)c->bytes_to[srv]);
+}
+
 void
 sim_check_acked(struct sim *s, uint64_t client, uint64_t req, uint64_t id)
 {

@@ -52,6 +52,9 @@ sim_client_init(struct sim *s, struct sim_client *c, int idx)
 	c->next = 1;
 	c->window = 1 + (uint32_t)sim_below(s, 24);
 	c->start = 30000 + (int64_t)sim_below(s, 300000);
+	/* One client in four never echoes a cookie: its address is never
+	 * verified, and the checks hold the servers to their budget. */
+	c->cookies = (s->seed + (uint64_t)idx) % 4 != 0;
 	sc_resend_defaults(&rc);
 	if (sc_resend_init(&c->resend, &rc) == -1)
 		abort();
@@ -71,6 +74,62 @@ sim_client_free(struct sim_client *c)
 	c->dec = NULL;
 }
 
+/* A request to the current server, with its cookie if this client
+ * keeps them. */
+static void
+client_msg(const struct sim *s, const struct sim_client *c, struct sc_msg *m,
+    int type)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.magic = SC_MAGIC;
+	m->h.version = SC_VERSION;
+	m->h.type = (uint8_t)type;
+	m->h.sender = SC_SENDER_CLIENT;
+	m->a = c->cookies ? c->cookie[target(s, c)] : 0;
+}
+
+static void
+client_send(struct sim *s, struct sim_client *c, const struct sc_msg *m)
+{
+	uint8_t buf[SC_DATAGRAM_MAX];
+	struct sockaddr_in from = client_addr(c->idx);
+	long len = sc_encode(m, buf, sizeof(buf));
+
+	if (len < 0)
+		abort();
+	sim_net_send(s, -1, &from, &s->conf.servers[target(s, c)].listen, buf,
+	    (size_t)len);
+}
+
+/* Now and then a log or stats request, as `seqcast log`, `stats` and
+ * `wait` send them: a page from somewhere in the log, a long poll past
+ * the highest id this client knows of, a page of the stats. The answers
+ * are held to the budget (sim_check_reply) and the pages checked. */
+static void
+send_query(struct sim *s, struct sim_client *c)
+{
+	struct sc_msg m;
+
+	switch (c->queries++ % 4) {
+	case 0:
+	case 1:
+		client_msg(s, c, &m, SC_LOG_REQ);
+		m.b = 1 + (c->queries * 37ull) % (c->highest + 1);
+		break;
+	case 2:
+		client_msg(s, c, &m, SC_LOG_REQ);
+		m.b = c->highest + 1;
+		m.d = 50;
+		break;
+	default:
+		client_msg(s, c, &m, SC_STATS_REQ);
+		m.b = c->client_id;
+		m.c = (c->queries * 101ull) % 2000;
+		break;
+	}
+	client_send(s, c, &m);
+}
+
 /* One ADD datagram with requests reqs[0..n). */
 static void
 send_add(struct sim *s, struct sim_client *c, const uint64_t *reqs,
@@ -78,14 +137,11 @@ send_add(struct sim *s, struct sim_client *c, const uint64_t *reqs,
 {
 	static uint8_t vals[BATCH][48];
 	struct sc_item items[BATCH];
-	uint8_t buf[SC_DATAGRAM_MAX];
-	struct sockaddr_in from = client_addr(c->idx);
 	struct sc_msg m;
-	long len;
 
 	if (n == 0)
 		return;
-	memset(&m, 0, sizeof(m));
+	client_msg(s, c, &m, SC_ADD);
 	memset(items, 0, sizeof(items));
 	for (uint32_t i = 0; i < n; i++) {
 		items[i].client = c->client_id;
@@ -93,17 +149,9 @@ send_add(struct sim *s, struct sim_client *c, const uint64_t *reqs,
 		sim_client_value(c->client_id, reqs[i], vals[i], &items[i].len);
 		items[i].value = vals[i];
 	}
-	m.h.magic = SC_MAGIC;
-	m.h.version = SC_VERSION;
-	m.h.type = SC_ADD;
-	m.h.sender = SC_SENDER_CLIENT;
 	m.count = n;
 	m.items = items;
-	len = sc_encode(&m, buf, sizeof(buf));
-	if (len < 0)
-		abort();
-	sim_net_send(s, -1, &from, &s->conf.servers[target(s, c)].listen, buf,
-	    (size_t)len);
+	client_send(s, c, &m);
 }
 
 /* The server failed us (silent, unavailable): maybe another. */
@@ -127,6 +175,11 @@ sim_client_tick(struct sim *s, struct sim_client *c)
 
 	if (sc_resend_silent(&c->resend))
 		failed(s, c, SC_CHOICE_SILENT);
+	if (c->acked < c->total && s->now >= c->start &&
+	    s->now >= c->next_query) {
+		send_query(s, c);
+		c->next_query = s->now + 20000 + 1000 * (int64_t)c->idx;
+	}
 	while ((n = sc_resend_due(&c->resend, s->now, reqs, BATCH)) > 0) {
 		send_add(s, c, reqs, n);
 		if (n < BATCH)
@@ -153,7 +206,19 @@ sim_client_receive(struct sim *s, struct sim_client *c, const void *buf,
 	struct sc_msg m;
 
 	if (sc_decode(c->dec, buf, len, s->conf.cluster_id, &m) !=
-	    SC_REJ_NONE || m.h.type != SC_ACK)
+	    SC_REJ_NONE)
+		return;
+	if (m.h.type == SC_COOKIE && m.h.sender < SIM_SERVERS_MAX &&
+	    m.b == c->client_id) {
+		c->cookie[m.h.sender] = m.a;
+		return;
+	}
+	if (m.h.type == SC_LOG_REPLY && m.h.sender < SIM_SERVERS_MAX) {
+		sim_check_page(s, (int)m.h.sender, &m);
+		c->pages += m.count;
+		return;
+	}
+	if (m.h.type != SC_ACK)
 		return;
 	for (uint32_t i = 0; i < m.count; i++) {
 		const struct sc_item *it = &m.items[i];
@@ -175,6 +240,8 @@ sim_client_receive(struct sim *s, struct sim_client *c, const void *buf,
 				c->id[it->req] = it->id;
 				c->acked++;
 			}
+			if (it->id > c->highest)
+				c->highest = it->id;
 			sc_choice_progress(&c->choice, s->now);
 		} else if (it->status == SC_ERR_BUSY) {
 			sc_resend_busy(&c->resend, it->req, s->now);
@@ -200,5 +267,12 @@ sim_client_deadline(const struct sim_client *c)
 	if (c->next <= c->total &&
 	    sc_resend_outstanding(&c->resend) < c->window && c->start < t)
 		t = c->start;
+	if (c->acked < c->total) {
+		int64_t q = c->next_query > c->start ? c->next_query :
+		    c->start;
+
+		if (q < t)
+			t = q;
+	}
 	return t;
 }
