@@ -192,8 +192,11 @@ node_view_vote(struct sc_node *n, const struct sc_msg *m)
 {
 	uint32_t view = m->h.view;
 
-	if (view <= n->vw.view)
-		tell_view(n, m->h.sender);
+	/* Its sender wants a view past ours, or ours: tell it ours (as
+	 * its coordinator). It may be a server stale in an older view
+	 * asking past ours because another asked so (its vote_view): it
+	 * would never hear of ours otherwise. */
+	tell_view(n, m->h.sender);
 	if (n->vw.status == SC_NODE_RECOVERING || view <= n->vw.view)
 		return;
 	node_view_vote_for(n, view, m->h.sender);
