@@ -79,6 +79,9 @@ static const char *const usage_text[] = {
 "  --from ID            first entry to print (default 1)\n"
 "  --to ID              last entry to print (default: the last applied)\n"
 "  --json               one JSON object per line: {\"id\":N,\"value\":\"...\"}\n"
+"  --follow             then print each new entry as the server applies it,\n"
+"                       until interrupted (Ctrl-C: exit 0); rides through a\n"
+"                       restart of the server (within --timeout)\n"
 "\n"
 "Options for stats:\n"
 "  --prometheus         Prometheus text format (node_exporter's textfile\n"
@@ -120,7 +123,7 @@ enum opt_id {
 	O_SERVER = 256, O_TIMEOUT, O_RETRY, O_CLUSTER, O_FILE, O_COUNT,
 	O_RATE, O_PREFIX, O_WINDOW, O_VALUE_MAX, O_FROM, O_APPLIED,
 	O_VALUE_SIZE, O_LATENCY, O_LATENCY_FILE, O_STATS_LINE, O_POLL_MS,
-	O_KEY_FILE, O_TO, O_JSON, O_PROMETHEUS, O_VERSION,
+	O_KEY_FILE, O_TO, O_JSON, O_PROMETHEUS, O_VERSION, O_FOLLOW,
 	O_QUIET = 'q', O_HELP = 'h'
 };
 
@@ -139,6 +142,7 @@ static const struct option long_opts[] = {
 	{ "from",      required_argument, NULL, O_FROM },
 	{ "to",        required_argument, NULL, O_TO },
 	{ "json",      no_argument,       NULL, O_JSON },
+	{ "follow",    no_argument,       NULL, O_FOLLOW },
 	{ "prometheus", no_argument,      NULL, O_PROMETHEUS },
 	{ "applied",   required_argument, NULL, O_APPLIED },
 	{ "value-size", required_argument, NULL, O_VALUE_SIZE },
@@ -165,7 +169,7 @@ opt_cmds(int id)
 	case O_WINDOW: case O_VALUE_MAX: case O_QUIET: case O_VALUE_SIZE:
 	case O_LATENCY: case O_LATENCY_FILE: case O_STATS_LINE:
 		return CMD_BIT(CMD_ADD);
-	case O_FROM: case O_TO: case O_JSON:
+	case O_FROM: case O_TO: case O_JSON: case O_FOLLOW:
 		return CMD_BIT(CMD_LOG);
 	case O_PROMETHEUS:
 		return CMD_BIT(CMD_STATS);
@@ -292,6 +296,7 @@ set_other_opt(struct opts *o, int id, const char *arg)
 	case O_TO:
 		return opt_int(id, arg, 1, UINT64_MAX / 2, &o->to, 8);
 	case O_JSON:       o->json = 1; return RC_OK;
+	case O_FOLLOW:     o->follow = 1; return RC_OK;
 	case O_PROMETHEUS: o->prometheus = 1; return RC_OK;
 	default:           return RC_USAGE;
 	}

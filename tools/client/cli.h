@@ -42,6 +42,8 @@ struct opts {
 	uint64_t from;
 	uint64_t to;              /* last id to print (UINT64_MAX: all) */
 	int json;                 /* --json: one JSON object per entry */
+	int follow;               /* --follow: then each new entry, until
+	                             interrupted */
 	/* stats */
 	int prometheus;           /* --prometheus: text exposition format */
 	/* wait */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "seqcast/auth.h"
+#include "seqcast/choice.h"
 #include "seqcast/net.h"
 #include "seqcast/num.h"
 
@@ -21,6 +22,7 @@
 #include "conn.h"
 
 #define RCVBUF_BYTES (4 << 20)
+#define ECHOES 16       /* recent requests a COOKIE may answer */
 
 /* With a key every datagram carries a MAC trailer (auth.h), so a request
  * holds that much less. One key per process: module state. */
@@ -32,6 +34,10 @@ struct conn {
 	uint32_t cluster;
 	const struct conn_server *servers;
 	uint32_t n, current;
+	uint64_t cookie[SC_CHOICE_MAX]; /* each server's latest (0: none) */
+	int cookie_news;        /* a new one came since last asked */
+	uint64_t echo[ECHOES];  /* what COOKIEs for our requests echo */
+	uint32_t echo_next;
 	struct sc_decoder *dec;
 	uint8_t rbuf[SC_RECV_MAX];
 	uint8_t sbuf[SC_DATAGRAM_MAX];
@@ -134,7 +140,7 @@ conn_open(const struct conn_server *servers, uint32_t n, uint32_t cluster,
 	if (c == NULL)
 		return oom();
 	c->servers = servers;
-	c->n = n;
+	c->n = n < SC_CHOICE_MAX ? n : SC_CHOICE_MAX;
 	c->cluster = cluster;
 	c->dec = sc_decoder_new();
 	c->fd = c->dec ? connect_to(c, 0) : -1;
@@ -230,10 +236,47 @@ send_datagram(struct conn *c, const void *buf, size_t len)
 	return n < 0 ? io_error(c, "send to", errno) : IO_NONE;
 }
 
-int
-conn_send_msg(struct conn *c, const struct sc_msg *m)
+static int
+is_request(int type)
 {
-	long len = sc_encode(m, c->sbuf, dgram_limit);
+	return type == SC_ADD || type == SC_LOG_REQ || type == SC_STATS_REQ;
+}
+
+/* What a COOKIE answering this request echoes (node_client.c): an
+ * ADD's first client id, a log request's first id, a stats nonce. */
+static uint64_t
+echo_of(const struct sc_msg *m)
+{
+	if (m->h.type == SC_ADD)
+		return m->count > 0 ? m->items[0].client : 0;
+	return m->b;
+}
+
+static int
+echo_known(const struct conn *c, uint64_t v)
+{
+	for (uint32_t i = 0; i < ECHOES; i++)
+		if (c->echo[i] == v)
+			return 1;
+	return 0;
+}
+
+/* A request carries the server's cookie, once we have one: the server
+ * then knows our address is ours, and answers in full. */
+int
+conn_send_msg(struct conn *c, const struct sc_msg *msg)
+{
+	struct sc_msg copy = *msg, *m = &copy;
+	long len;
+
+	if (is_request(m->h.type)) {
+		uint64_t e = echo_of(m);
+
+		m->a = c->cookie[c->current];
+		if (!echo_known(c, e))
+			c->echo[c->echo_next++ % ECHOES] = e;
+	}
+	len = sc_encode(m, c->sbuf, dgram_limit);
 
 	if (len < 0) {
 		fprintf(stderr, "seqcast: cannot encode a %s request\n",
@@ -252,6 +295,34 @@ conn_wait(struct conn *c, int64_t us)
 	(void)poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
+uint64_t
+conn_cookie(const struct conn *c)
+{
+	return c->cookie[c->current];
+}
+
+int
+conn_cookie_news(struct conn *c)
+{
+	int news = c->cookie_news;
+
+	c->cookie_news = 0;
+	return news;
+}
+
+/* A COOKIE from the server in use that answers one of our recent
+ * requests: keep it (a new one replaces a stale one, e.g. after the
+ * server restarted). */
+static void
+take_cookie(struct conn *c, const struct sc_msg *m)
+{
+	if (m->a == 0 || !echo_known(c, m->b) ||
+	    m->a == c->cookie[c->current])
+		return;
+	c->cookie[c->current] = m->a;
+	c->cookie_news = 1;
+}
+
 static int
 decode_reply(struct conn *c, size_t len, int type, struct sc_msg *m)
 {
@@ -265,10 +336,15 @@ decode_reply(struct conn *c, size_t len, int type, struct sc_msg *m)
 		return -1;
 	len = inner;
 	if (sc_decode_header(c->rbuf, len, &h) != SC_REJ_NONE ||
-	    h.type != type)
+	    (h.type != type && h.type != SC_COOKIE))
 		return -1;
-	return sc_decode(c->dec, c->rbuf, len, h.cluster, m) == SC_REJ_NONE ?
-	    0 : -1;
+	if (sc_decode(c->dec, c->rbuf, len, h.cluster, m) != SC_REJ_NONE)
+		return -1;
+	if (h.type == SC_COOKIE) {
+		take_cookie(c, m);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -45,10 +45,22 @@ int conn_use(struct conn *c, uint32_t i);
 const char *conn_name(const struct conn *c);
 const char *conn_server_name(const struct conn *c, uint32_t i);
 
+/* Address cookies (node_client.c): every request (ADD, LOG_REQ,
+ * STATS_REQ) carries the latest cookie of the server in use, kept per
+ * server; a COOKIE that answers one of our recent requests replaces it
+ * (conn_recv takes it on the way). Without a good cookie a server
+ * answers within three times the request's size, so the first request
+ * to a server, or the first after it restarted, costs a round trip. */
+uint64_t conn_cookie(const struct conn *c);
+/* 1 once after a new cookie came: what was sent without it may have
+ * been answered short, and may be sent again at once. */
+int conn_cookie_news(struct conn *c);
+
 /* A request of this type with the header filled in. */
 void conn_msg_init(const struct conn *c, struct sc_msg *m, int type);
-/* Send one message: IO_OK, IO_NONE (dropped locally: a resend covers
- * it), IO_REFUSED or IO_ERR (reported). */
+/* Send one message (a request gets the server's cookie): IO_OK,
+ * IO_NONE (dropped locally: a resend covers it), IO_REFUSED or IO_ERR
+ * (reported). */
 int conn_send_msg(struct conn *c, const struct sc_msg *m);
 /* The next datagram of this type: IO_OK, IO_NONE (nothing waiting),
  * IO_REFUSED or IO_ERR. Others (and forged ones, with a key) are

@@ -1,5 +1,5 @@
 /*
- * query.c - log, stats, wait: one request, one reply.
+ * query.c - log (logfetch.c), stats, wait: a request, its reply.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "json.h"
+#include "logfetch.h"
 #include "print.h"
 #include "prom.h"
 #include "query.h"
@@ -87,6 +88,10 @@ exchange(const struct opts *o, struct conn *c, const struct exchange *x,
 		}
 		if (io == IO_OK)
 			return RC_OK;
+		/* The server sent a cookie: its answer to a request without
+		 * one was cut short, or is not coming; ask again now. */
+		if (conn_cookie_news(c))
+			next = clock_us();
 		if (io == IO_REFUSED)
 			return report_refused(c);
 		if (io == IO_ERR)
@@ -94,78 +99,10 @@ exchange(const struct opts *o, struct conn *c, const struct exchange *x,
 	}
 }
 
-/* A reply to "from": empty, or starting at or after it (a gap is an
- * error found later); replies to earlier requests start before it. */
-static int
-log_accept(const struct sc_msg *m, const void *ctx)
-{
-	uint64_t from = *(const uint64_t *)ctx;
-
-	return m->count == 0 || m->items[0].id >= from;
-}
-
-static int
-log_fetch(const struct opts *o, struct conn *c, uint64_t from,
-    struct sc_msg *out)
-{
-	struct sc_msg req;
-	struct exchange x = { &req, SC_LOG_REPLY, log_accept, &from };
-
-	conn_msg_init(c, &req, SC_LOG_REQ);
-	req.b = from;
-	/* at most what --to still wants (0: the server's most) */
-	req.c = o->to - from < SC_ITEMS_MAX ? o->to - from + 1 : 0;
-	return exchange(o, c, &x, out);
-}
-
-/* Print m's entries from `from` on, up to --to: RC_OK, or RC_FAIL if the
- * reply skips ids. *done is set once --to is printed. */
-static int
-log_print(const struct opts *o, const struct conn *c,
-    const struct sc_msg *m, uint64_t from, int *done)
-{
-	for (uint32_t i = 0; i < m->count && !*done; i++) {
-		const struct sc_item *it = &m->items[i];
-
-		if (it->id != from + i) {
-			fflush(stdout);
-			fprintf(stderr, "seqcast: log from %s skips from id %"
-			    PRIu64 " to %" PRIu64 "\n", conn_name(c),
-			    from + i, it->id);
-			return RC_FAIL;
-		}
-		if (o->json)
-			print_entry_json(stdout, it->id, it->value, it->len);
-		else
-			print_entry(stdout, it->id, it->value, it->len);
-		*done = it->id >= o->to;
-	}
-	fflush(stdout);
-	return RC_OK;
-}
-
 int
 query_log(const struct opts *o, struct conn *c)
 {
-	uint64_t from = o->from, applied = 0;
-	int done = 0;
-
-	for (int first = 1;; first = 0) {
-		struct sc_msg m;
-		int rc = log_fetch(o, c, from, &m);
-
-		if (rc != RC_OK)
-			return rc;
-		if (first)
-			applied = m.a;
-		if (m.count == 0)
-			return RC_OK;
-		if ((rc = log_print(o, c, &m, from, &done)) != RC_OK)
-			return rc;
-		from = m.items[m.count - 1].id + 1;
-		if (done || from - 1 >= applied)
-			return RC_OK;
-	}
+	return logfetch_run(o, c);
 }
 
 /* A stats request: b a nonce, c the offset of the page wanted. */
@@ -273,6 +210,10 @@ stats_applied(const char *text, uint64_t *out)
 		    p++)
 			digits[k++] = *p;
 		digits[k] = '\0';
+		/* A page cut short (a server answering an address it has
+		 * not verified) may end inside the number. */
+		if (*p != ',' && *p != '}')
+			return -1;
 		return sc_parse_u64(digits, 0, UINT64_MAX, out) == SC_NUM_OK ?
 		    0 : -1;
 	}
@@ -291,13 +232,18 @@ wait_receive(struct waiter *w)
 	int io;
 
 	while ((io = conn_recv(w->c, SC_STATS_REPLY, &m)) == IO_OK) {
-		if (!m.text || stats_applied(m.text, &w->applied) < 0) {
-			fprintf(stderr, "seqcast: stats from %s have no "
-			    "\"applied\" count\n", conn_name(w->c));
-			return RC_FAIL;
-		}
-		w->answered = 1;
 		w->refused = 0;
+		if (m.text != NULL && stats_applied(m.text, &w->applied) == 0) {
+			w->answered = 1;
+			continue;
+		}
+		/* A page too short to hold the count: the server wants our
+		 * cookie first (it came before this page). */
+		if (m.text != NULL && strlen(m.text) < m.a)
+			continue;
+		fprintf(stderr, "seqcast: stats from %s have no \"applied\" "
+		    "count\n", conn_name(w->c));
+		return RC_FAIL;
 	}
 	if (io == IO_REFUSED)
 		w->refused = 1;
@@ -345,6 +291,8 @@ query_wait(const struct opts *o, struct conn *c)
 		rc = wait_receive(&w);
 		if (rc == RC_OK && w.answered && w.applied >= o->applied)
 			return RC_OK;
+		if (conn_cookie_news(c))
+			next = clock_us();      /* ask again with it, now */
 	}
 	return rc;
 }
