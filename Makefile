@@ -112,7 +112,12 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 $(BUILD)/mut/tests/test_node: $(BUILD)/mut/tests/test_node.o $(BUILD)/mut/libseqcast.a
 	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
 
-tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut $(BUILD)/mut/tests/test_node
+# test_amplification.sh's attacker (sends only to 127.0.0.0/8)
+$(BUILD)/tests/amp-probe: $(BUILD)/tests/e2e/amp_probe.o $(BUILD)/libseqcast.a
+	$(CC) $(SC_CFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut $(BUILD)/mut/tests/test_node \
+	$(BUILD)/tests/amp-probe
 
 # The long simulator run: make sim SEEDS=200000 (3 servers, then as many
 # seeds of 5)
