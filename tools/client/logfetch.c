@@ -30,6 +30,8 @@ struct page {
 	int below;              /* asked for as applied: an empty answer
 	                           means the server lost it (a restart) */
 	uint64_t cookie;        /* what its latest send carried */
+	int mixed;              /* sends with different cookies: an answer
+	                           may be to one the server cut short */
 	int got;                /* answered: the entries below */
 	uint32_t count;
 	struct sc_item *items;  /* copies, values in `values` */
@@ -154,6 +156,7 @@ page_send(struct fetch *f, struct page *p, int64_t now, int fast)
 	req.c = p->max;
 	req.d = p->wait_ms;
 	io = conn_send_msg(f->c, &req);
+	p->mixed |= p->tries > 0 && p->cookie != conn_cookie(f->c);
 	p->cookie = conn_cookie(f->c);
 	if (p->tries++ == 0)
 		p->first_sent = now;
@@ -289,7 +292,8 @@ static void
 on_entries(struct fetch *f, uint32_t i, int64_t now)
 {
 	struct page *p = &f->page[i];
-	int proved = p->cookie != 0 && p->cookie == conn_cookie(f->c);
+	int proved = p->cookie != 0 && !p->mixed &&
+	    p->cookie == conn_cookie(f->c);
 
 	if (p->max == 0) {
 		f->open = 0;
@@ -310,6 +314,8 @@ on_entries(struct fetch *f, uint32_t i, int64_t now)
 		p->items = NULL;
 		p->values = NULL;
 		p->got = 0;
+		p->tries = 0;
+		p->mixed = 0;
 		p->due = now;
 		return;
 	}
