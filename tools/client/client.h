@@ -4,12 +4,14 @@
  *
  *   main.c    the program: parse, load the key, run the command
  *   cli.c     the command line: options, usage, usage errors
- *   conn.c    the socket to a server, the key, sending and receiving
+ *   conn.c    the socket to a server, the key, the servers' cookies,
+ *             sending and receiving
  *   input.c   add's values: arguments, a file's lines, generated ones
  *   adder.c   add's pipeline: batches, ACKs, printing in input order;
  *             what to resend is resend.h's, which server is choice.h's
  *   lathist.c add --latency: the latency histogram
- *   query.c   log, stats, wait: one request, one reply
+ *   query.c   stats, wait: a request, its reply
+ *   logfetch.c log (and --follow): pages in flight, long polls
  *   print.c   an entry as text or JSON
  *   json.c    a small JSON reader (the server's stats)
  *   prom.c    stats as Prometheus text exposition
