@@ -287,24 +287,28 @@ on_empty(struct fetch *f, uint32_t i, int64_t now)
 }
 
 /* Where an answer to page i holding entries leads: the next page after
- * an open one, the rest of a page answered short, a measure of pages. */
+ * an open one, the rest of a page answered short, a measure of pages.
+ * Only an answer that the datagram's size cut (the server had more)
+ * measures a page: not one cut by the budget of an address the server
+ * did not know yet (sent without the current cookie), nor one that
+ * ended at the last applied entry (a long poll's few new ones). */
 static void
-on_entries(struct fetch *f, uint32_t i, int64_t now)
+on_entries(struct fetch *f, uint32_t i, uint64_t applied, int64_t now)
 {
 	struct page *p = &f->page[i];
-	int proved = p->cookie != 0 && !p->mixed &&
-	    p->cookie == conn_cookie(f->c);
+	int full = p->cookie != 0 && !p->mixed &&
+	    p->cookie == conn_cookie(f->c) && p->from + p->count <= applied;
 
 	if (p->max == 0) {
 		f->open = 0;
 		f->next_ask = p->from + p->count;
-		if (proved)
+		if (full)
 			f->per_page = p->count;
 		return;
 	}
 	if (p->count >= p->max)
 		return;
-	if (proved && p->count < f->per_page)
+	if (full && p->count < f->per_page)
 		f->per_page = p->count;
 	if (f->n == PAGES_MAX) {
 		/* No room to split: ask for less, again. */
@@ -371,7 +375,7 @@ on_reply(struct fetch *f, const struct sc_msg *m, int64_t now)
 	f->heard = now;
 	if ((rc = keep_entries(p, m)) != RC_OK)
 		return rc;
-	on_entries(f, (uint32_t)i, now);
+	on_entries(f, (uint32_t)i, m->a, now);
 	return fast_resend(f, p->seq, now);
 }
 
