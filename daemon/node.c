@@ -99,6 +99,11 @@ door_send(void *ctx, int type, const struct sockaddr_in *to, const void *buf,
 {
 	struct sc_node *n = ctx;
 
+	/* The budget counts the datagram as it leaves, MAC included, and
+	 * is asked first: a refused reply costs no MAC. */
+	if (!node_client_may_send(n, type, to,
+	    len + (n->auth.on ? SC_AUTH_TRAILER : 0)))
+		return;
 	if (n->auth.on) {
 		long sealed;
 
@@ -110,8 +115,6 @@ door_send(void *ctx, int type, const struct sockaddr_in *to, const void *buf,
 		buf = n->sealed;
 		len = (size_t)sealed;
 	}
-	if (!node_client_may_send(n, type, to, len))
-		return;
 	n->st.out[type]++;
 	n->st.bytes_out += len;
 	n->io.send(n->io.ctx, to, buf, len);

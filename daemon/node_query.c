@@ -206,7 +206,12 @@ node_query_deadline(const struct sc_node *n)
 	return n->cl.park_due;
 }
 
-/* A page of the stats text from offset c, as much as fits. */
+/* A page of the stats text from offset c, as much as fits the path.
+ * Not cut shorter to fit a budget: the text changes from one request to
+ * the next, and a client joins pages end to end, so a page cut short
+ * (to be followed by one of a later text) would join two moments into
+ * broken JSON. An address without a cookie gets the COOKIE alone, then,
+ * asking again with it, whole pages. */
 void
 node_query_stats(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *req)
@@ -225,11 +230,11 @@ node_query_stats(struct sc_node *n, const struct sockaddr_in *from,
 	m.b = off;
 	m.text = "";
 	empty = sc_msg_size(&m);
-	if (limit <= empty)
-		return;
-	chunk = min_u64(limit - empty, (size_t)len - off);
-	if (chunk < (size_t)len - off && chunk < n->dgram_max - empty)
+	chunk = min_u64(n->dgram_max - empty, (size_t)len - off);
+	if (limit < empty + chunk) {
 		n->cl.shrunk++;
+		return;
+	}
 	memcpy(page, json + off, chunk);
 	page[chunk] = '\0';
 	m.text = page;

@@ -238,7 +238,11 @@ check_unverified(void)
 	in = request(n, 3002, &c, SC_STATS_REQ, 0, 7, 0, 0);
 	assert_true(bytes_to(&c, 0) <= 3 * in);
 	assert_true(last_of(SC_COOKIE)->b == 7);
-	assert_non_null(last_of(SC_STATS_REPLY));
+	/* no stats page cut short: the COOKIE alone, then whole pages */
+	assert_null(last_of(SC_STATS_REPLY));
+	(void)request(n, 3002, &c, SC_STATS_REQ, last_of(SC_COOKIE)->a, 7, 0,
+	    0);
+	assert_true(last_of(SC_STATS_REPLY)->len > 1000);
 	c = client(5002);
 	nsent = 0;
 	in = request(n, 3003, &c, SC_ADD, 0, 1, 0, 0);

@@ -11,7 +11,7 @@
 # build/tests/amp-probe, which sends each from a fresh socket (a new
 # address: its cookie is someone else's, a keyed one is a replay inside
 # the MAC's freshness window) and counts what comes back in 500 ms. Each
-# must be <= 3x. Prints, per kind of request, how many, the bytes both ways
+# must be <= 3x (a stats request gets its COOKIE alone: 1x). Prints, per kind of request, how many, the bytes both ways
 # and the worst ratio.
 #
 # To see it fail: in daemon/node_client.c let node_client_may_send return

@@ -18,6 +18,7 @@
 #include "query.h"
 
 #define RETRY_CAP_MS 1000
+#define STATS_RESTARTS 5        /* pages of another moment: start again */
 
 struct exchange {
 	const struct sc_msg *req;
@@ -86,12 +87,12 @@ exchange(const struct opts *o, struct conn *c, const struct exchange *x,
 			conn_wait(c, (next < end ? next : end) - now);
 			io = recv_accepted(c, x, out);
 		}
-		if (io == IO_OK)
-			return RC_OK;
 		/* The server sent a cookie: its answer to a request without
 		 * one was cut short, or is not coming; ask again now. */
 		if (conn_cookie_news(c))
 			next = clock_us();
+		if (io == IO_OK)
+			return RC_OK;
 		if (io == IO_REFUSED)
 			return report_refused(c);
 		if (io == IO_ERR)
@@ -130,14 +131,18 @@ stats_accept(const struct sc_msg *m, const void *ctx)
 	    m->a <= SC_TEXT_MAX && m->b + strlen(m->text) <= m->a;
 }
 
-/* The stats come in pages of one datagram: ask for each in turn. */
+/* The stats come in pages of one datagram: ask for each in turn. Each
+ * page is cut from the text as it is when the server answers, so pages
+ * of two moments do not join: when the length changes on the way,
+ * start again (a few times; under a load that changes the text faster,
+ * take what came). */
 static int
 stats_fetch(const struct opts *o, struct conn *c, char *text)
 {
 	struct sc_msg req, reply;
 	uint64_t off = 0, total = 1;
 	struct exchange x = { &req, SC_STATS_REPLY, stats_accept, &off };
-	int rc = stats_request(c, &req);
+	int rc = stats_request(c, &req), restarts = 0;
 
 	while (rc == RC_OK && off < total) {
 		size_t n;
@@ -146,6 +151,12 @@ stats_fetch(const struct opts *o, struct conn *c, char *text)
 		if ((rc = exchange(o, c, &x, &reply)) != RC_OK)
 			break;
 		n = strlen(reply.text);
+		if (off > 0 && reply.a != total &&
+		    restarts++ < STATS_RESTARTS && off + n < reply.a) {
+			off = 0;
+			total = 1;
+			continue;
+		}
 		total = reply.a;
 		if (n == 0 && off < total) {
 			fprintf(stderr, "seqcast: %s sent an empty stats "
