@@ -215,14 +215,14 @@ stats_applied(const char *text, uint64_t *out)
 		char digits[24];
 		size_t k = 0;
 
+		json_free(&d);  /* what was parsed before the page ended */
 		if (p == NULL || strchr(text + 1, '{') < p)
 			return -1;
 		for (p += 10; k + 1 < sizeof(digits) && *p >= '0' && *p <= '9';
 		    p++)
 			digits[k++] = *p;
 		digits[k] = '\0';
-		/* A page cut short (a server answering an address it has
-		 * not verified) may end inside the number. */
+		/* A page that ends inside the number is no count. */
 		if (*p != ',' && *p != '}')
 			return -1;
 		return sc_parse_u64(digits, 0, UINT64_MAX, out) == SC_NUM_OK ?
