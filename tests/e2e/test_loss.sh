@@ -50,8 +50,11 @@ run() {
 	echo "  $name: $ENTRIES entries converged in $took s (bound $BOUND s): $inj faults injected, $nacks NACKs, $retx retransmissions, $dups duplicates dropped"
 	if [ "$name" != perfect ]; then
 		[ "$inj" -gt 0 ] || fail "$name: no fault was injected"
+		# At 1% a run may lose no DATA at all (only ADDs, FWDs,
+		# REPORTs): no NACK is then owed.
 		[ "$nacks" -gt 0 ] && [ "$retx" -gt 0 ] ||
-		    [ "$name" = dup-reorder ] || fail "$name: no NACK or retransmission recorded"
+		    [ "$name" = dup-reorder ] || [ "$name" = loss1 ] ||
+		    fail "$name: no NACK or retransmission recorded"
 	fi
 	for p in $PIDS; do kill "$p"; wait "$p"; done
 	PIDS=""
