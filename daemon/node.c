@@ -1,7 +1,8 @@
 /*
  * node.c - the door of a server's protocol engine: set-up, the events
- * (datagrams, time, completed writes), the checks every datagram passes
- * before a part sees it, and the way out (seal, count, send).
+ * (datagrams, time, completed writes), and the checks every datagram
+ * passes before a room sees it (node_auth.c: its MAC). The way out is
+ * node_out.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,132 +24,6 @@ sc_node_status_name(enum sc_node_status s)
 		return "view_change";
 	default:
 		return "recovering";
-	}
-}
-
-/* The coordinator of a view: view 0's is the cluster file's, then the
- * next server id, round the ring. Every server computes the same. */
-uint32_t
-node_coordinator_of(const struct sc_node *n, uint32_t view)
-{
-	return (uint32_t)(((uint64_t)n->conf->coordinator + view) %
-	    n->nservers);
-}
-
-const struct sockaddr_in *
-node_addr(const struct sc_node *n, uint32_t id)
-{
-	return &n->conf->servers[id].listen;
-}
-
-static void
-node_vsay(struct sc_node *n, int level, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (n->io.log != NULL)
-		n->io.log(n->io.ctx, level, line);
-}
-
-/* A line about what the protocol does (view changes, a failing disk):
- * rare by nature, never rate-limited. */
-void
-node_say(struct sc_node *n, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	node_vsay(n, level, fmt, ap);
-	va_end(ap);
-}
-
-/* A warning an outsider can cause (a bad datagram): at most one a
- * second, the rest counted. */
-void
-node_warn(struct sc_node *n, const char *fmt, ...)
-{
-	unsigned long long held;
-	char line[480];
-	va_list ap;
-
-	if (!sc_ratelimit_allow(&n->warn_limit, n->now, &held))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (held > 0)
-		node_say(n, SC_LOG_WARN, "%s (%llu similar lines suppressed)",
-		    line, held);
-	else
-		node_say(n, SC_LOG_WARN, "%s", line);
-}
-
-void
-node_msg(const struct sc_node *n, struct sc_msg *m, int type)
-{
-	memset(m, 0, sizeof(*m));
-	m->h = n->hdr;
-	m->h.type = (uint8_t)type;
-}
-
-/* The way out of the node for every datagram. */
-static void
-door_send(void *ctx, int type, const struct sockaddr_in *to, const void *buf,
-    size_t len)
-{
-	struct sc_node *n = ctx;
-
-	/* The budget counts the datagram as it leaves, MAC included, and
-	 * is asked first: a refused reply costs no MAC. */
-	if (!node_client_may_send(n, type, to,
-	    len + (n->auth.on ? SC_AUTH_TRAILER : 0)))
-		return;
-	if (n->auth.on) {
-		long sealed;
-
-		memcpy(n->sealed, buf, len);
-		sealed = sc_auth_seal(&n->auth, n->sealed, len,
-		    sizeof(n->sealed), n->now + n->wall_offset);
-		if (sealed < 0)
-			return;
-		buf = n->sealed;
-		len = (size_t)sealed;
-	}
-	n->st.out[type]++;
-	n->st.bytes_out += len;
-	n->io.send(n->io.ctx, to, buf, len);
-}
-
-void
-node_send(struct sc_node *n, struct sc_msg *m, const struct sockaddr_in *to)
-{
-	sc_outbox_send_msg(&n->out, m, to);
-}
-
-/* Scalars a batch gets as it leaves (the outbox asks). */
-static void
-door_fill(void *ctx, struct sc_msg *m)
-{
-	struct sc_node *n = ctx;
-
-	switch (m->h.type) {
-	case SC_DATA:
-		/* The coordinator holds these durably once they leave. */
-		m->a = m->items[m->count - 1].id;
-		m->b = n->sm.commit;
-		break;
-	case SC_RETX:
-		m->a = node_stream_head(n);
-		m->b = n->sm.commit;
-		break;
-	case SC_STAMPED:
-		m->a = node_stream_head(n);
-		break;
-	case SC_ACK:
-	case SC_LOG_REPLY:
-		m->a = n->sm.log.applied;
-		break;
 	}
 }
 
@@ -188,7 +63,7 @@ sc_node_new(const struct sc_config *c, uint32_t id, const struct sc_io *io,
 	node_client_init(n, NULL);
 	n->dec = sc_decoder_new();
 	if (n->dec == NULL || sc_outbox_init(&n->out, &n->hdr, n->dgram_max,
-	    door_send, door_fill, n) == -1 || node_stream_init(n) == -1 ||
+	    node_out_send, node_out_fill, n) == -1 || node_stream_init(n) == -1 ||
 	    node_repair_init(n) == -1 || node_request_init(n) == -1) {
 		sc_node_free(n);
 		return NULL;

@@ -3,7 +3,10 @@
  * the node's own files include it; everyone else sees node.h.
  *
  * Each part owns one struct of state and is the only one to write it:
- *   node.c         the door: events in, decode, dispatch, the send path
+ *   node.c         the door: events in, decode, dispatch
+ *   node_auth.c    struct node_challenge: the door's MAC check, and
+ *                  challenges to peers whose counters went back
+ *   node_out.c     the way out: messages, batching, sealing, sending
  *   node_view.c    struct node_view: status, view, view changes
  *   node_join.c    (struct node_view too) start, recovery, adopting a
  *                  view with state transfer, cold start
@@ -299,7 +302,7 @@ struct sc_node {
 	struct node_client cl;
 };
 
-/* node.c: the door */
+/* node_out.c: the way out (below every room) */
 void node_warn(struct sc_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void node_say(struct sc_node *n, int level, const char *fmt, ...)
@@ -309,6 +312,10 @@ void node_send(struct sc_node *n, struct sc_msg *m,
     const struct sockaddr_in *to);
 void node_msg(const struct sc_node *n, struct sc_msg *m, int type);
 uint32_t node_coordinator_of(const struct sc_node *n, uint32_t view);
+/* The outbox's callbacks: a datagram leaves; a batch's last scalars. */
+void node_out_send(void *ctx, int type, const struct sockaddr_in *to,
+    const void *buf, size_t len);
+void node_out_fill(void *ctx, struct sc_msg *m);
 
 /* node_auth.c: 0 if the datagram may go on (*len: without its MAC). */
 int node_auth_in(struct sc_node *n, const struct sockaddr_in *from,
