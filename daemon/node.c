@@ -12,20 +12,7 @@
 
 #include "seqcast/rng.h"
 #include "seqcast/bytes.h"
-#include "node_priv.h"
-
-const char *
-sc_node_status_name(enum sc_node_status s)
-{
-	switch (s) {
-	case SC_NODE_NORMAL:
-		return "normal";
-	case SC_NODE_VIEW_CHANGE:
-		return "view_change";
-	default:
-		return "recovering";
-	}
-}
+#include "node_rooms.h"
 
 static size_t
 path_max(const struct sc_config *c)

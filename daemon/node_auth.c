@@ -23,7 +23,7 @@
 
 #include "seqcast/bytes.h"
 #include "seqcast/rng.h"
-#include "node_priv.h"
+#include "node_rooms.h"
 
 #define NODE_CHALLENGE_US 100000
 

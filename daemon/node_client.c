@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "seqcast/rng.h"
-#include "node_priv.h"
+#include "node_rooms.h"
 
 static void
 client_keys(struct sc_node *n, const uint8_t *secret)

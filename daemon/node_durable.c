@@ -22,7 +22,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 #define RETRY_MAX_US 8000000
 

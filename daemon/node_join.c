@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "seqcast/rng.h"
-#include "node_priv.h"
+#include "node_rooms.h"
 
 void
 node_view_send_recovery(struct sc_node *n)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 /* The coordinator of a view: view 0's is the cluster file's, then the
  * next server id, round the ring. Every server computes the same. */

@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 /* Send the page of the applied log that starts at id `first` (at most
  * max entries; 0: as many as fit) to `to`, in at most limit bytes; the

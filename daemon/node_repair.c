@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "seqcast/rng.h"
-#include "node_priv.h"
+#include "node_rooms.h"
 
 /* Entries one NACK may cost the answering server: bounds the work one
  * datagram can ask for (the receiver asks again for the rest). */

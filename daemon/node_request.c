@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 int
 node_request_init(struct sc_node *n)

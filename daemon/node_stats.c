@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 struct json {
 	char *buf;
@@ -284,4 +284,17 @@ sc_node_stats_json(struct sc_node *n, char *buf, size_t len)
 	jtrim(&j);
 	jput(&j, "}");
 	return j.bad ? -1 : (int)j.used;
+}
+
+const char *
+sc_node_status_name(enum sc_node_status s)
+{
+	switch (s) {
+	case SC_NODE_NORMAL:
+		return "normal";
+	case SC_NODE_VIEW_CHANGE:
+		return "view_change";
+	default:
+		return "recovering";
+	}
 }

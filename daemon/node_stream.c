@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node_priv.h"
+#include "node_rooms.h"
 
 int
 node_stream_init(struct sc_node *n)

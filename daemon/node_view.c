@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "seqcast/rng.h"
-#include "node_priv.h"
+#include "node_rooms.h"
 
 static int
 popcount(uint64_t x)

@@ -24,7 +24,7 @@
 #include "seqcast/config.h"
 #include "seqcast/log.h"
 #include "seqcast/num.h"
-#include "seqcastd.h"
+#include "shell.h"
 
 static void
 usage(FILE *f)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "seqcast/log.h"
-#include "seqcastd.h"
+#include "shell.h"
 
 static void
 io_send(void *ctx, const struct sockaddr_in *to, const void *buf, size_t len)

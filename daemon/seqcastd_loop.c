@@ -24,7 +24,7 @@
 #include "seqcast/cookie.h"
 #include "seqcast/log.h"
 #include "seqcast/net.h"
-#include "seqcastd.h"
+#include "shell.h"
 
 #define LATE_US 10000       /* a timer this late: read the sockets first */
 

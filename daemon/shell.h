@@ -1,11 +1,11 @@
 /*
- * seqcastd.h - the daemon's shell, in three files: seqcastd.c (the
+ * shell.h - the daemon's shell, in three files: seqcastd.c (the
  * program: arguments, the cluster file, the key), seqcastd_loop.c (the
  * sockets, the libev loop, the passes that feed the node) and
  * seqcastd_io.c (the node's I/O interface on the data_dir's files).
  */
-#ifndef SEQCAST_SEQCASTD_H
-#define SEQCAST_SEQCASTD_H
+#ifndef SEQCAST_SHELL_H
+#define SEQCAST_SHELL_H
 
 #include <ev.h>
 #include <stdint.h>

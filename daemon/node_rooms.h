@@ -1,5 +1,5 @@
 /*
- * node_priv.h - the node's rooms and what they offer each other. Only
+ * node_rooms.h - the node's rooms and what they offer each other. Only
  * the node's own files include it; everyone else sees node.h.
  *
  * Each part owns one struct of state and is the only one to write it:
@@ -28,8 +28,8 @@
  * -> repair -> outbox; what an event makes committed is applied at the
  * end of the pass (sc_node_flush), never from inside another part.
  */
-#ifndef SEQCAST_NODE_PRIV_H
-#define SEQCAST_NODE_PRIV_H
+#ifndef SEQCAST_NODE_ROOMS_H
+#define SEQCAST_NODE_ROOMS_H
 
 #include <stdint.h>
 
