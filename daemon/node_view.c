@@ -128,9 +128,14 @@ node_view_enter(struct sc_node *n, uint32_t view)
 {
 	uint32_t to = node_coordinator_of(n, view);
 
-	node_view_step_down(n);
+	/* A failover lasts from the last word of the old coordinator,
+	 * whoever noticed its silence first (we may join on others'
+	 * votes before our own timer runs out); for a coordinator that
+	 * leaves its view, from now. */
 	if (n->vw.suspected == 0)
-		n->vw.suspected = n->now;
+		n->vw.suspected = n->vw.role == SC_ROLE_MEMBER &&
+		    n->vw.heard < n->now ? n->vw.heard : n->now;
+	node_view_step_down(n);
 	n->vw.status = SC_NODE_VIEW_CHANGE;
 	node_view_set(n, view);
 	n->vw.dvc_got = 0;
