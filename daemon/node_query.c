@@ -212,30 +212,58 @@ node_query_deadline(const struct sc_node *n)
  * (to be followed by one of a later text) would join two moments into
  * broken JSON. An address without a cookie gets the COOKIE alone, then,
  * asking again with it, whole pages. */
+/* The text a stats request's page is cut from: a new snapshot for a
+ * first page (offset 0), the snapshot of that request (address and
+ * nonce) for the later ones, a fresh one if it is gone. NULL: no text. */
+static const struct node_stats_snap *
+stats_text(struct sc_node *n, const struct sockaddr_in *from,
+    const struct sc_msg *req)
+{
+	struct node_stats_snap *s;
+
+	for (uint32_t i = 0; req->c > 0 && i < NODE_STATS_SNAPS; i++) {
+		s = &n->cl.snap[i];
+		if (s->at != 0 && n->now - s->at < NODE_STATS_SNAP_US &&
+		    s->nonce == req->b &&
+		    s->who.sin_addr.s_addr == from->sin_addr.s_addr &&
+		    s->who.sin_port == from->sin_port)
+			return s;
+	}
+	s = &n->cl.snap[n->cl.snap_next++ % NODE_STATS_SNAPS];
+	s->len = sc_node_stats_json(n, s->text, sizeof(s->text));
+	if (s->len < 0) {
+		s->at = 0;
+		return NULL;
+	}
+	s->who = *from;
+	s->nonce = req->b;
+	s->at = n->now != 0 ? n->now : 1;
+	return s;
+}
+
 void
 node_query_stats(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *req)
 {
-	char json[SC_TEXT_MAX + 1], page[SC_TEXT_MAX + 1];
+	const struct node_stats_snap *snap = stats_text(n, from, req);
+	char page[SC_TEXT_MAX + 1];
 	size_t limit = reply_limit(n, from), empty, chunk;
 	uint64_t off = req->c;
 	struct sc_msg m;
-	int len;
 
-	len = sc_node_stats_json(n, json, sizeof(json));
-	if (len < 0 || off > (uint64_t)len)
+	if (snap == NULL || off > (uint64_t)snap->len)
 		return;
 	node_msg(n, &m, SC_STATS_REPLY);
-	m.a = (uint64_t)len;
+	m.a = (uint64_t)snap->len;
 	m.b = off;
 	m.text = "";
 	empty = sc_msg_size(&m);
-	chunk = min_u64(n->dgram_max - empty, (size_t)len - off);
+	chunk = min_u64(n->dgram_max - empty, (size_t)snap->len - off);
 	if (limit < empty + chunk) {
 		n->cl.shrunk++;
 		return;
 	}
-	memcpy(page, json + off, chunk);
+	memcpy(page, snap->text + off, chunk);
 	page[chunk] = '\0';
 	m.text = page;
 	node_send(n, &m, from);

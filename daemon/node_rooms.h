@@ -233,8 +233,23 @@ struct node_park {
 };
 
 /* Clients: proof of address, the amplification budget, long polls. */
+/* The stats text as it was when a client asked for its first page: the
+ * later pages of that request (same address, same nonce) are cut from
+ * it, so that pages of two moments never join into broken JSON. */
+#define NODE_STATS_SNAPS 4
+#define NODE_STATS_SNAP_US 5000000
+struct node_stats_snap {
+	struct sockaddr_in who;
+	uint64_t nonce;
+	int64_t at;               /* 0: free */
+	int len;
+	char text[SC_TEXT_MAX + 1];
+};
+
 struct node_client {
 	struct sc_cookie cookie;
+	struct node_stats_snap snap[NODE_STATS_SNAPS];
+	uint32_t snap_next;       /* the slot the next first page takes */
 	struct sc_amp amp;
 	int verified;             /* the request being handled proved its
 	                             address */

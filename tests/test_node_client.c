@@ -21,6 +21,7 @@
 #include "seqcast/config.h"
 #include "seqcast/node.h"
 #include "seqcast/wire.h"
+#include "client/json.h"
 
 #define SENT_MAX 512
 
@@ -39,6 +40,7 @@ static struct sc_auth key;        /* on: the node and the test sign */
 static struct sent sent[SENT_MAX];
 static uint32_t nsent;
 static int64_t wall = 1700000000000000LL;
+static char last_text[SC_TEXT_MAX + 1];  /* the last STATS_REPLY's page */
 
 static void
 capture(void *ctx, const struct sockaddr_in *to, const void *buf,
@@ -54,6 +56,8 @@ capture(void *ctx, const struct sockaddr_in *to, const void *buf,
 		fail_msg("the node sent a datagram without a good MAC");
 	if (sc_decode(dec, buf, inner, conf.cluster_id, &m) != SC_REJ_NONE)
 		fail_msg("the node sent an undecodable datagram");
+	if (m.h.type == SC_STATS_REPLY)
+		snprintf(last_text, sizeof(last_text), "%s", m.text);
 	sent[nsent] = (struct sent){ .to = *to, .len = len, .type = m.h.type,
 	    .a = m.a, .b = m.b, .count = m.count,
 	    .first = m.count ? m.items[0].id : 0 };
@@ -400,6 +404,51 @@ test_park_table(void **state)
 	sc_node_free(n);
 }
 
+/*
+ * A stats request's pages are cut from one snapshot (its address and
+ * nonce): entries applied between the first page and the second do not
+ * shift the text under the client, and the pages join into one JSON
+ * text. A new nonce gets a new snapshot, with the new count.
+ */
+static void
+test_stats_snapshot(void **state)
+{
+	static char joined[SC_TEXT_MAX + 1];
+	struct sc_node *n = server(5, 3);
+	struct sockaddr_in c = client(5000);
+	uint64_t cookie = cookie_for(n, &c, 3000);
+	const struct sent *r;
+	struct json_doc d;
+	uint64_t total;
+
+	(void)state;
+	(void)request(n, 3001, &c, SC_STATS_REQ, cookie, 42, 0, 0);
+	r = last_of(SC_STATS_REPLY);
+	assert_non_null(r);
+	total = r->a;
+	snprintf(joined, sizeof(joined), "%s", last_text);
+	assert_true(strlen(joined) < total);      /* more than one page */
+	for (uint64_t k = 1; k <= 50; k++)        /* the text changes */
+		(void)request(n, 3002, &c, SC_ADD, cookie, k, 0, 0);
+	assert_true(stat(n, "applied") == 53);
+	while (strlen(joined) < total) {
+		(void)request(n, 3003, &c, SC_STATS_REQ, cookie, 42,
+		    strlen(joined), 0);
+		r = last_of(SC_STATS_REPLY);
+		assert_true(r->a == total && r->b == strlen(joined));
+		assert_true(strlen(last_text) > 0);
+		strncat(joined, last_text, sizeof(joined) - strlen(joined) - 1);
+	}
+	assert_true(json_parse(joined, strlen(joined), &d) == 0);
+	assert_non_null(json_get(d.root, "applied"));
+	assert_string_equal(json_get(d.root, "applied")->text, "3");
+	json_free(&d);
+	/* Another request: today's count. */
+	(void)request(n, 3004, &c, SC_STATS_REQ, cookie, 43, 0, 0);
+	assert_non_null(strstr(last_text, "\"applied\":53"));
+	sc_node_free(n);
+}
+
 int
 main(void)
 {
@@ -410,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_budget_total),
 		cmocka_unit_test(test_long_poll),
 		cmocka_unit_test(test_park_table),
+		cmocka_unit_test(test_stats_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

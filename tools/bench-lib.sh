@@ -235,7 +235,8 @@ flatten() {
 			if (c == "{") { st[++d] = key; key = ""; s = substr(s, 2) }
 			else if (c == "}") { d--; s = substr(s, 2) }
 			else if (c == "\"") {
-				match(s, /^"([^"\\]|\\.)*"/)
+				# an unterminated string: a broken text, stop
+				if (!match(s, /^"([^"\\]|\\.)*"/)) break
 				t = substr(s, 2, RLENGTH - 2); s = substr(s, RLENGTH + 1)
 				sub(/^[ \t]*/, "", s)
 				if (substr(s, 1, 1) == ":") { key = t; s = substr(s, 2) }

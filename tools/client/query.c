@@ -174,11 +174,25 @@ int
 query_stats(const struct opts *o, struct conn *c)
 {
 	static char text[SC_TEXT_MAX + 1];
+	struct json_doc d;
 	char err[256];
-	int rc = stats_fetch(o, c, text);
+	int rc, tries = 0;
 
-	if (rc != RC_OK)
-		return rc;
+	/* Whole JSON or nothing: a server cuts every page of a request
+	 * from one snapshot, but one that restarted (or forgot the
+	 * snapshot) between two pages could join two moments. */
+	do {
+		if ((rc = stats_fetch(o, c, text)) != RC_OK)
+			return rc;
+		rc = json_parse(text, strlen(text), &d);
+		json_free(&d);
+	} while (rc < 0 && ++tries < STATS_RESTARTS);
+	if (rc < 0) {
+		fprintf(stderr, "seqcast: stats from %s: the pages did not "
+		    "make one JSON text %d times in a row\n", conn_name(c),
+		    tries);
+		return RC_FAIL;
+	}
 	if (!o->prometheus) {
 		fputs(text, stdout);
 		putchar('\n');
