@@ -100,6 +100,9 @@ json_path(char *buf, size_t len, const char *path)
 	size_t used = 0;
 	int k;
 
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';	/* an empty path writes nothing below */
 	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
 		if (*c == '"' || *c == '\\')
 			k = snprintf(buf + used, len - used, "\\%c", *c);

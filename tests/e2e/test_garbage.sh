@@ -27,6 +27,9 @@ while [ $i -lt 3 ]; do
 	total=$((total + r))
 	i=$((i + 1))
 done
+# No data_dir here: the log file's path is "" (not the stack's bytes).
+"$SEQCAST" stats --timeout 60 --server "$(addr 0)" |
+    grep -q '"log_file":{"path":"",' || fail "stats: log_file.path is not empty"
 echo "  $sent hostile datagrams sent (the group's reach all 3 servers);" \
     "they rejected $total, all alive"
 # Mutated datagrams may be well-formed ADDs (anyone may add), but nothing

@@ -175,7 +175,7 @@ query_stats(const struct opts *o, struct conn *c)
 {
 	static char text[SC_TEXT_MAX + 1];
 	struct json_doc d;
-	char err[256];
+	char err[256], why[sizeof(d.err)];
 	int rc, tries = 0;
 
 	/* Whole JSON or nothing: a server cuts every page of a request
@@ -185,12 +185,13 @@ query_stats(const struct opts *o, struct conn *c)
 		if ((rc = stats_fetch(o, c, text)) != RC_OK)
 			return rc;
 		rc = json_parse(text, strlen(text), &d);
+		memcpy(why, d.err, sizeof(why));
 		json_free(&d);
 	} while (rc < 0 && ++tries < STATS_RESTARTS);
 	if (rc < 0) {
 		fprintf(stderr, "seqcast: stats from %s: the pages did not "
-		    "make one JSON text %d times in a row\n", conn_name(c),
-		    tries);
+		    "make one JSON text %d times in a row (the last: %s)\n",
+		    conn_name(c), tries, why);
 		return RC_FAIL;
 	}
 	if (!o->prometheus) {
