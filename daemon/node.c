@@ -195,11 +195,14 @@ config_compare(struct sc_node *n, const struct sc_msg *m)
 	if (sc_config_digest_diff(&n->parts, &theirs, what,
 	    sizeof(what)) == 0)
 		return;
-	if (n->now >= n->vw.config_named[s]) {
+	/* Again every minute, and at once when what differs changes. */
+	if (n->now >= n->vw.config_named[s] ||
+	    m->h.config != n->vw.config_named_as[s]) {
 		node_say(n, SC_LOG_ERROR, "server %u's cluster file differs "
 		    "from ours in: %s (fix the file on one side; until then "
 		    "neither side takes the other's datagrams)", s, what);
 		n->vw.config_named[s] = n->now + 60000000;
+		n->vw.config_named_as[s] = m->h.config;
 	}
 	n->vw.peer_bad |= 1ull << s;
 	config_send(n, s);
@@ -208,7 +211,8 @@ config_compare(struct sc_node *n, const struct sc_msg *m)
 /* Who may send what, whatever the view: server messages name a server
  * of this cluster, come from its own address (every server sends from
  * its listen socket) and carry our cluster file's digest; client
- * requests come from anyone; replies meant for clients never come in. */
+ * requests come from anyone; replies meant for clients never come in.
+ * 1: take it; 0: unexpected; -1: refused for its cluster file. */
 static int
 sender_ok(struct sc_node *n, const struct sockaddr_in *from,
     const struct sc_msg *m)
@@ -228,7 +232,7 @@ sender_ok(struct sc_node *n, const struct sockaddr_in *from,
 		return 0;
 	if (m->h.config != n->hdr.config && m->h.type != SC_CONFIG) {
 		config_refuse(n, s);
-		return 0;
+		return -1;      /* counted and said there */
 	}
 	if (n->vw.peer_bad & (1ull << s) && m->h.type != SC_CONFIG) {
 		n->vw.peer_bad &= ~(1ull << s);
@@ -309,7 +313,7 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 	uint32_t cluster = n->conf->cluster_id;
 	size_t wire_len = len;
 	struct sc_header h;
-	int rc;
+	int rc, ok;
 
 	n->now = now;
 	n->st.bytes_in += len;
@@ -333,7 +337,9 @@ sc_node_receive(struct sc_node *n, int64_t now, const struct sockaddr_in *from,
 		return;
 	}
 	n->st.in[n->msg.h.type]++;
-	if (!sender_ok(n, from, &n->msg)) {
+	if ((ok = sender_ok(n, from, &n->msg)) < 0)
+		return;
+	if (ok == 0) {
 		n->st.unexpected++;
 		node_warn(n, "unexpected %s datagram from sender %u",
 		    sc_type_name(n->msg.h.type), n->msg.h.sender);

@@ -12,19 +12,56 @@
  * cluster (re)started: they hold a view change among themselves (view 0
  * with the configured coordinator if nobody holds anything).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "seqcast/rng.h"
 #include "node_rooms.h"
+
+/* A server that cannot take part yet says what it waits for: answers
+ * from n - majority + 1 others (a server without a trusted data_dir
+ * cannot count its own word), or the coordinator's. */
+static void
+say_waiting(struct sc_node *n)
+{
+	uint32_t need = n->nservers - n->majority + 1, got = 0;
+	char silent[SC_SERVERS_MAX * 4 + 16] = "";
+	size_t used = 0;
+
+	for (uint32_t s = 0; s < n->nservers; s++) {
+		if (n->vw.replied >> s & 1)
+			got++;
+		else if (s != n->id && used + 5 < sizeof(silent))
+			used += (size_t)snprintf(silent + used,
+			    sizeof(silent) - used, "%s%u", used ? " " : "", s);
+	}
+	node_say(n, SC_LOG_WARN, "still recovering: %u of the %u other "
+	    "servers' answers it needs%s%s%s; a server without a data_dir "
+	    "kept with fsync = each takes part only then (one whose cluster "
+	    "file differs is refused: config_refused in stats)", got, need,
+	    got >= need ? ", waiting for the coordinator's" : "",
+	    used > 0 ? "; no answer from server(s) " : "", silent);
+}
 
 void
 node_view_send_recovery(struct sc_node *n)
 {
 	struct sc_msg m;
 
+	if (n->vw.recovery_say == 0) {
+		n->vw.recovery_say = n->now + NODE_RECOVERY_SAY_US;
+	} else if (n->now >= n->vw.recovery_say) {
+		say_waiting(n);
+		n->vw.recovery_say = n->now + NODE_RECOVERY_SAY_US;
+	}
 	node_msg(n, &m, SC_RECOVERY);
 	m.a = n->vw.nonce;
-	node_send(n, &m, NULL);
+	/* To each server's own address, not the group: a server whose
+	 * group differs from ours is then still heard, and refused by
+	 * name (its digest differs), instead of waiting unseen. */
+	for (uint32_t s = 0; s < n->nservers; s++)
+		if (s != n->id)
+			node_send(n, &m, node_addr(n, s));
 	n->vw.next_recovery = n->now + node_view_resend_us(n) * 2;
 }
 
@@ -87,6 +124,7 @@ node_view_start(struct sc_node *n)
 	n->vw.status = SC_NODE_RECOVERING;
 	n->vw.nonce = sc_rng_next(&n->rng) | 1;
 	n->vw.replied = 0;
+	n->vw.recovery_say = 0;
 	if (n->nservers == 1) {
 		/* Alone: nobody to ask, nothing to lose. */
 		node_view_enter(n, n->vw.fresh ? 0 : n->vw.view + 1);

@@ -54,6 +54,7 @@
 #define NODE_RATE_BUCKETS 1024  /* per-source ADD rate limits */
 #define NODE_DISK_RETRY_US 1000000
 #define NODE_CACHE_BYTES (4u << 20) /* values kept once no one needs them */
+#define NODE_RECOVERY_SAY_US 5000000 /* "still recovering": first, then every */
 #define NODE_PARK_MAX 256       /* log long polls parked at once */
 #define NODE_PARK_WAIT_MAX_MS 30000 /* longest a long poll is parked */
 
@@ -126,6 +127,7 @@ struct node_view {
 	uint64_t replied;         /* servers that answered it (bits) */
 	struct node_reply reply[SC_SERVERS_MAX];
 	int64_t next_recovery;
+	int64_t recovery_say;     /* next "still recovering" line */
 	int64_t next_probe;       /* asking a coordinator for its view */
 	int64_t heard_from[SC_SERVERS_MAX]; /* coordinator: last datagram */
 	int64_t told[SC_SERVERS_MAX]; /* coordinator: told a stale server
@@ -139,6 +141,7 @@ struct node_view {
 	int64_t config_sent[SC_SERVERS_MAX];  /* our parts sent: not again
 	                                         before this */
 	int64_t config_named[SC_SERVERS_MAX]; /* a difference logged */
+	uint32_t config_named_as[SC_SERVERS_MAX]; /* ... for this digest */
 };
 
 struct node_stream {
