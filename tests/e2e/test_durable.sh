@@ -3,7 +3,9 @@
 # and restart it (no id reused, every acked entry present exactly once,
 # the next add gets id 70,001); start a fourth, empty server once 90,001
 # entries exist while 10,000 more are added (it catches up from id 1 to
-# 100,001).
+# 100,001); kill -9 the coordinator under load and restart it with its
+# data_dir wiped (a restart without a log: it comes back as an empty
+# member and catches up, never stamps from its empty log; 110,001).
 # To see it fail: make the start-up replay in daemon/logfile.c truncate the
 # file instead of reading it: the restarted coordinator resumes at id 1 and
 # the cluster never reaches 70,000.
@@ -80,3 +82,25 @@ wait_all 100001 120
 echo "  server 3 joined empty and caught up to 100001 entries in $(($(date +%s) - start)) s after the adds ended"
 check_logs 100001
 "$SEQCAST" stats --server "$(addr 0)" | grep -o '"served_from_log":[0-9]*' | sed 's/^/  coordinator /'
+
+# 4. The coordinator dies under load and comes back without its log.
+c=$("$SEQCAST" stats --server "$(addr 1)" | json_num coordinator)
+o=$(( (c + 1) % 4 ))
+p=$(( (c + 2) % 4 ))
+"$SEQCAST" add --server "$(addr $o),$(addr $p)" --count 5000 --rate 4000 --prefix w1 --timeout 60 >"$T/e1" &
+c1=$!
+"$SEQCAST" add --server "$(addr $p),$(addr $o)" --count 5000 --rate 4000 --prefix w2 --timeout 60 >"$T/e2" &
+c2=$!
+sleep 0.5
+kill -9 "$(eval echo \$PID$c)"
+wait "$(eval echo \$PID$c)" 2>/dev/null
+rm -f "$DATA/server-$c.log" "$DATA/server-$c.state"
+start_server "$c"
+"$SEQCAST" wait --server "$(addr "$c")" --applied 0 --timeout 10 || fail "server $c did not restart"
+wait $c1 || fail "client through server $o failed"
+wait $c2 || fail "client through server $p failed"
+wait_all 110001 120
+check_logs 110001
+acked_once "$T/a0" "$T/a2" "$T/b1" "$T/b2" "$T/e1" "$T/e2"
+role=$("$SEQCAST" stats --server "$(addr "$c")" | json_str role)
+echo "  coordinator $c killed -9 and restarted with its data_dir wiped under load: a $role, caught up to 110001"
