@@ -7,8 +7,9 @@
  *
  * A server that is not in a working view keeps what it has and forwards
  * it to the next coordinator; it tells a client UNAVAILABLE only once it
- * has been without a coordinator for failover_ms (a partition's minority
- * side), so that the client tries another server.
+ * has been without a coordinator for 2 x failover_ms (a partition's
+ * minority side, a member of two servers whose peer is down), so that the
+ * client tries another server.
  */
 #include <string.h>
 
@@ -197,9 +198,11 @@ take(struct sc_node *n, const struct sc_item *it,
 			sc_pending_schedule(&n->rq.pend, p, INT64_MAX);
 		}
 	}
-	/* Long without a coordinator (a minority side): say so, so that
-	 * the client tries another server. */
-	if (!fwd && n->vw.role != SC_ROLE_COORDINATOR &&
+	/* Long without a coordinator (a minority side, or a member that
+	 * cannot elect one: it still forwards, in case only the
+	 * coordinator's words to us are lost): say so, so that the client
+	 * tries another server or says why it gives up. */
+	if (n->vw.role != SC_ROLE_COORDINATOR &&
 	    (n->vw.suspected != 0 || n->vw.status == SC_NODE_RECOVERING) &&
 	    n->now - n->vw.heard >= 2 * ms_to_us(n->conf->failover_ms)) {
 		n->rq.unavailable++;
