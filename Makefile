@@ -124,6 +124,7 @@ tests: $(TESTS) $(REPLAYS) $(BUILD)/sim $(BUILD)/sim-mut $(BUILD)/mut/tests/test
 sim: $(BUILD)/sim
 	$(BUILD)/sim --seeds $(SEEDS) --jobs 2
 	$(BUILD)/sim --seeds $(SEEDS) --servers 5 --first 1000001 --jobs 2
+	$(BUILD)/sim --seeds $(SEEDS) --servers 2 --first 2000001 --jobs 2
 
 # libFuzzer (clang): each target for FUZZ_SECONDS under ASan+UBSan, on a
 # scratch copy of its corpus; a crashing input lands in the corpus folder

@@ -23,6 +23,7 @@ static const char *const names[SC_MUT_COUNT] = {
 	[SC_MUT_SKIP_COMPLETION] = "skip-completion",
 	[SC_MUT_OLD_VIEW] = "old-view",
 	[SC_MUT_AMP_UNBOUNDED] = "amp-unbounded",
+	[SC_MUT_FRESH_DVC] = "fresh-dvc",
 };
 
 const char *

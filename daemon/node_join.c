@@ -122,6 +122,7 @@ node_view_start(struct sc_node *n)
 		return;
 	}
 	n->vw.status = SC_NODE_RECOVERING;
+	n->vw.lost = n->nservers > 1;   /* alone: nothing to lose to others */
 	n->vw.nonce = sc_rng_next(&n->rng) | 1;
 	n->vw.replied = 0;
 	n->vw.recovery_say = 0;
@@ -141,6 +142,7 @@ node_view_start_as(struct sc_node *n, uint32_t view)
 	n->vw.normal_view = view;
 	n->vw.claim = UINT64_MAX;
 	n->vw.fresh = 0;
+	n->vw.lost = 0;
 	node_view_set(n, view);
 	if (node_coordinator_of(n, view) == n->id) {
 		n->vw.role = SC_ROLE_COORDINATOR;
@@ -172,10 +174,10 @@ recovered_for(const struct sc_node *n, uint32_t view)
 	return got >= need;
 }
 
-/* Adopt view m->h.view from its coordinator's heartbeat (or recovery
- * reply): cut our log where it stops matching, catch up the rest. */
+/* Cut our log where it stops matching the view segments of m (a
+ * coordinator's heartbeat or recovery reply). */
 static void
-adopt(struct sc_node *n, const struct sc_msg *m)
+cut_to_match(struct sc_node *n, const struct sc_msg *m)
 {
 	struct sc_segment seg[NODE_SEGMENTS];
 	uint32_t nseg = m->count < NODE_SEGMENTS ? m->count : NODE_SEGMENTS;
@@ -185,7 +187,6 @@ adopt(struct sc_node *n, const struct sc_msg *m)
 		seg[i].first = m->items[m->count - nseg + i].first;
 		seg[i].view = (uint32_t)m->items[m->count - nseg + i].last;
 	}
-	node_view_step_down(n);
 	keep = sc_entries_match(&n->sm.log, seg, nseg, m->a,
 	    n->sm.log.applied);
 	if (keep < n->sm.log.applied)
@@ -198,6 +199,15 @@ adopt(struct sc_node *n, const struct sc_msg *m)
 		    (unsigned long long)keep);
 		node_stream_cut(n, keep);
 	}
+}
+
+/* Adopt view m->h.view from its coordinator's heartbeat (or recovery
+ * reply): cut our log where it stops matching, catch up the rest. */
+static void
+adopt(struct sc_node *n, const struct sc_msg *m)
+{
+	node_view_step_down(n);
+	cut_to_match(n, m);
 	if (n->vw.suspected != 0)
 		n->vw.last_failover_us = n->now - n->vw.suspected;
 	n->vw.suspected = 0;
@@ -218,6 +228,7 @@ adopt(struct sc_node *n, const struct sc_msg *m)
 		n->vw.claim = UINT64_MAX;
 	}
 	n->vw.fresh = 0;
+	n->vw.lost = 0;
 	n->vw.changes++;
 	n->vw.heard = n->now;
 	/* It came with a heartbeat (or stands for one): our REPORTs must not
@@ -378,4 +389,44 @@ node_view_recovery_reply(struct sc_node *n, const struct sc_msg *m)
 		return;
 	}
 	check_recovery(n);
+}
+
+/* A vote (VIEW_CHANGE) while we recover. A server that may have lost
+ * its log (it recovers) and coordinated the latest view its peers
+ * report, one of which is in that view or changing it (not a cold
+ * start: that is check_recovery's): the others may not be able to elect without
+ * it (two servers: the survivor alone is no majority). It votes (it
+ * promises nothing it could break: it holds nothing) and joins the view
+ * change, where its DO_VIEW says it lost its log (node_view.c, vouched:
+ * it counts towards the majority, but servers that kept their logs
+ * must vouch for every acknowledged entry). */
+void
+node_view_recovering_vote(struct sc_node *n, const struct sc_msg *m)
+{
+	uint32_t vmax = 0;
+	int any = 0, survivor = 0;
+
+	for (uint32_t s = 0; s < n->nservers; s++) {
+		const struct node_reply *r = &n->vw.reply[s];
+
+		if (!(n->vw.replied >> s & 1))
+			continue;
+		if (!any || r->view > vmax)
+			vmax = r->view;
+		any = 1;
+		survivor |= r->status == SC_NODE_NORMAL ||
+		    (r->status == SC_NODE_VIEW_CHANGE && !r->cold);
+	}
+	if (!n->vw.lost || !any || !survivor || m->h.view <= vmax ||
+	    node_coordinator_of(n, vmax) != n->id)
+		return;
+	node_view_vote_for(n, m->h.view, m->h.sender);
+	node_view_vote_for(n, m->h.view, n->id);
+	if (__builtin_popcountll(n->vw.votes) < (int)n->majority)
+		return;
+	node_say(n, SC_LOG_INFO, "view %u: we coordinated it and may have "
+	    "lost our log; joining the change to view %u, vouching for "
+	    "nothing",
+	    vmax, m->h.view);
+	node_view_enter(n, m->h.view);
 }

@@ -105,6 +105,9 @@ struct node_view {
 	uint64_t start_head;      /* ... which ends at least here */
 	uint32_t saved_view;      /* the view in the state file */
 	int fresh;                /* never normal and nothing held */
+	int lost;                 /* started without a trusted log (it
+	                             recovers): may have lost what it
+	                             vouched for, until it is in a view */
 	int cold;                 /* this view change is a cold start's */
 	int trusted;              /* restarted from a log it can vouch for
 	                             (data_dir, fsync = each, state file) */
@@ -117,6 +120,8 @@ struct node_view {
 	int64_t next_change_send; /* view change: repeat DO_VIEW */
 	int64_t suspected;        /* when the last failover began (0: none) */
 	uint64_t dvc_got;         /* servers whose DO_VIEW arrived (bits) */
+	uint64_t dvc_lost;        /* ... from a server that may have lost
+	                             its log (it vouches for nothing) */
 	struct node_dvc dvc[SC_SERVERS_MAX];
 	int completing;           /* new coordinator: fetching the best log */
 	uint32_t best;            /* ... from this server */
@@ -350,6 +355,7 @@ void node_view_vote(struct sc_node *n, const struct sc_msg *m);
 void node_view_dvc(struct sc_node *n, const struct sc_msg *m);
 void node_view_recovery(struct sc_node *n, const struct sc_msg *m);
 void node_view_recovery_reply(struct sc_node *n, const struct sc_msg *m);
+void node_view_recovering_vote(struct sc_node *n, const struct sc_msg *m);
 void node_view_fetched(struct sc_node *n);
 void node_view_tick(struct sc_node *n);
 int64_t node_view_deadline(const struct sc_node *n);

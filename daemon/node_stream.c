@@ -251,6 +251,7 @@ node_stream_advance(struct sc_node *n)
 	uint64_t from = n->sm.log.applied, upto;
 
 	node_view_caught_up(n);
+	node_view_fetched(n);       /* a new coordinator's log now durable */
 	n->sm.commit = commit_now(n);
 	upto = min_u64(n->sm.commit, n->sm.durable);
 	if (upto <= from)

@@ -117,6 +117,7 @@ send_dvc(struct sc_node *n)
 	m.a = n->vw.normal_view;
 	m.b = node_view_claim(n);
 	m.c = n->sm.commit;
+	m.d = n->vw.lost != 0;     /* it may have lost its log */
 	node_send(n, &m, node_addr(n, to));
 }
 
@@ -139,6 +140,7 @@ node_view_enter(struct sc_node *n, uint32_t view)
 	n->vw.status = SC_NODE_VIEW_CHANGE;
 	node_view_set(n, view);
 	n->vw.dvc_got = 0;
+	n->vw.dvc_lost = 0;
 	n->vw.completing = 0;
 	n->vw.change_deadline = n->now + 2 * ms_to_us(n->conf->failover_ms);
 	n->vw.next_change_send = n->now + node_view_resend_us(n);
@@ -202,7 +204,11 @@ node_view_vote(struct sc_node *n, const struct sc_msg *m)
 	 * asking past ours because another asked so (its vote_view): it
 	 * would never hear of ours otherwise. */
 	tell_view(n, m->h.sender);
-	if (n->vw.status == SC_NODE_RECOVERING || view <= n->vw.view)
+	if (n->vw.status == SC_NODE_RECOVERING) {
+		node_view_recovering_vote(n, m);
+		return;
+	}
+	if (view <= n->vw.view)
 		return;
 	node_view_vote_for(n, view, m->h.sender);
 	/* Its sender saw a majority ask for that view and is in it: that
@@ -239,6 +245,7 @@ become_coordinator(struct sc_node *n)
 	n->vw.claim = UINT64_MAX;
 	n->vw.catching = 0;
 	n->vw.fresh = 0;
+	n->vw.lost = 0;
 	n->vw.changes++;
 	if (n->vw.best_commit > n->sm.commit)
 		n->sm.commit = min_u64(n->vw.best_commit, n->sm.log.op);
@@ -291,7 +298,7 @@ complete(struct sc_node *n)
 		    d->op > n->vw.dvc[best].op))
 			best = s;
 	}
-	if (best == n->id || SC_MUTATED(SC_MUT_SKIP_COMPLETION)) {
+	if (SC_MUTATED(SC_MUT_SKIP_COMPLETION)) {
 		become_coordinator(n);
 		return;
 	}
@@ -300,7 +307,7 @@ complete(struct sc_node *n)
 	keep = n->vw.normal_view == n->vw.dvc[best].normal_view ?
 	    node_view_claim(n) : n->sm.log.applied;
 	keep = min_u64(keep, n->vw.dvc[best].op);
-	if (keep < n->sm.log.op) {
+	if (best != n->id && keep < n->sm.log.op) {
 		node_say(n, SC_LOG_WARN, "view %u: cutting %llu uncommitted "
 		    "entries after %llu that server %u's log (the best of "
 		    "the majority) does not hold", n->vw.view,
@@ -309,13 +316,33 @@ complete(struct sc_node *n)
 		node_stream_cut(n, keep);
 	}
 	n->vw.best = best;
-	n->vw.best_op = n->vw.dvc[best].op;
+	n->vw.best_op = best == n->id ? n->sm.log.op : n->vw.dvc[best].op;
 	n->vw.completing = 1;
 	if (n->sm.log.op >= n->vw.best_op) {
-		become_coordinator(n);
+		node_view_fetched(n);
 		return;
 	}
 	fetch(n);
+}
+
+/* Enough DO_VIEWs of servers that kept their logs? A server that may
+ * have lost its log (restarted without a data_dir kept with fsync =
+ * each, and not yet in a view) counts towards the majority of DO_VIEWs,
+ * but every acknowledged entry must be on a server that vouches for it:
+ * those that kept their logs must meet every majority, n - majority + 1
+ * of them (VR's recovery rule). With two servers that is the survivor
+ * alone, so a pair goes on when its coordinator comes back empty; with
+ * three or five a majority must have kept its log. A cold start (nobody
+ * ever held anything, or all restarted) is the exception the recovery
+ * rules already decided. */
+static int
+vouched(const struct sc_node *n)
+{
+	uint64_t kept = n->vw.dvc_got & ~n->vw.dvc_lost;
+
+	if (n->vw.cold || SC_MUTATED(SC_MUT_FRESH_DVC))
+		return 1;
+	return popcount(kept) >= (int)(n->nservers - n->majority + 1);
 }
 
 /* A DO_VIEW (m == NULL: our own). */
@@ -345,7 +372,11 @@ node_view_dvc(struct sc_node *n, const struct sc_msg *m)
 		n->vw.dvc[from].commit = n->sm.commit;
 	}
 	n->vw.dvc_got |= 1ull << from;
-	if (popcount(n->vw.dvc_got) >= (int)n->majority)
+	if (m != NULL ? (m->d & 1) != 0 : n->vw.lost != 0)
+		n->vw.dvc_lost |= 1ull << from;
+	else
+		n->vw.dvc_lost &= ~(1ull << from);
+	if (popcount(n->vw.dvc_got) >= (int)n->majority && vouched(n))
 		complete(n);
 }
 
@@ -356,13 +387,18 @@ node_view_claim(const struct sc_node *n)
 	return min_u64(n->sm.log.op, n->vw.claim);
 }
 
-/* Entries of the fetch arrived: done once we hold the best log. */
+/* Entries of the fetch arrived, or reached the disk: the view starts
+ * once we hold the best log, durably. Its first heartbeat's head (what
+ * we hold durably) is what members adopt as the log the view began
+ * with: a head short of the log made a member cut, and then vouch
+ * without, entries committed in an older view (simulator, 5 servers). */
 void
 node_view_fetched(struct sc_node *n)
 {
 	if (n->vw.completing && n->vw.status == SC_NODE_VIEW_CHANGE &&
 	    node_coordinator_of(n, n->vw.view) == n->id &&
-	    n->sm.log.op >= n->vw.best_op)
+	    n->sm.log.op >= n->vw.best_op &&
+	    n->sm.durable >= n->sm.log.op)
 		become_coordinator(n);
 }
 
@@ -498,7 +534,8 @@ tick_change(struct sc_node *n)
 		node_view_probe(n, node_coordinator_of(n, n->vw.view));
 		n->vw.next_change_send = n->now + node_view_resend_us(n);
 	}
-	if (n->vw.completing && n->now >= n->vw.next_fetch)
+	if (n->vw.completing && n->now >= n->vw.next_fetch &&
+	    n->sm.log.op < n->vw.best_op)
 		fetch(n);
 }
 
@@ -534,7 +571,8 @@ node_view_deadline(const struct sc_node *n)
 
 		t = min_i64(t, n->vw.next_change_send);
 
-		return n->vw.completing ? min_i64(t, n->vw.next_fetch) : t;
+		return n->vw.completing && n->sm.log.op < n->vw.best_op ?
+		    min_i64(t, n->vw.next_fetch) : t;
 	}
 	default:
 		if (n->vw.role == SC_ROLE_COORDINATOR)

@@ -10,6 +10,8 @@
  *   - a server whose cluster file differs is refused, and the CONFIG
  *     exchange names the setting that differs;
  *   - entries stamped in an older view are refused;
+ *   - a DO_VIEW of a server that lost its log does not vouch: a view
+ *     change among three needs two that kept theirs;
  *   - a single-server cluster stamps, applies and acknowledges alone.
  */
 #include <setjmp.h>
@@ -330,6 +332,53 @@ test_old_view_refused(void **state)
 	sc_node_free(n);
 }
 
+/* A DO_VIEW of view `view` from server `from`: its last normal view, its
+ * log's length, and whether it may have lost its log (recovering). */
+static void
+feed_dvc(struct sc_node *n, int64_t now, uint32_t from, uint32_t view,
+    uint64_t normal_view, uint64_t op, int lost)
+{
+	struct sc_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.h.type = SC_DO_VIEW;
+	m.h.view = view;
+	m.a = normal_view;
+	m.b = op;
+	m.d = (uint64_t)lost;
+	feed(n, now, from, &m);
+}
+
+/* A view change among three: the DO_VIEW of a server that lost its log
+ * (it vouches for nothing) does not make the majority of DO_VIEWs alone
+ * with ours: a server that kept its log must vouch too, or an entry
+ * committed on the lost server and the third would be dropped. */
+static void
+test_lost_dvc_vouches_nothing(void **state)
+{
+	struct sc_node *n = node(1, 0);     /* view 1's coordinator-to-be */
+	struct sc_node_info info;
+	struct sc_msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.h.type = SC_VIEW_CHANGE;
+	m.h.view = 1;
+	m.d = 1;                            /* server 2 is in view change 1 */
+	feed(n, 2000, 2, &m);
+	sc_node_info(n, &info);
+	assert_int_equal(info.status, SC_NODE_VIEW_CHANGE);
+	assert_int_equal(info.view, 1);
+	feed_dvc(n, 3000, 0, 1, 0, 0, 1);   /* server 0: lost its log */
+	sc_node_info(n, &info);
+	assert_int_equal(info.status, SC_NODE_VIEW_CHANGE);
+	feed_dvc(n, 4000, 2, 1, 0, 0, 0);   /* server 2 kept its log */
+	sc_node_info(n, &info);
+	assert_int_equal(info.status, SC_NODE_NORMAL);
+	assert_int_equal(info.role, SC_ROLE_COORDINATOR);
+	sc_node_free(n);
+}
+
 /* One server: it is the majority; a client's entry is stamped, applied
  * and acknowledged in the same pass. */
 static void
@@ -493,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_stamped_checked),
 		cmocka_unit_test(test_config_mismatch),
 		cmocka_unit_test(test_old_view_refused),
+		cmocka_unit_test(test_lost_dvc_vouches_nothing),
 		cmocka_unit_test(test_single_server),
 		cmocka_unit_test(test_auth_challenge),
 	};

@@ -30,6 +30,8 @@ enum sc_mutation {
 	SC_MUT_OLD_VIEW,         /* accept entries stamped in an older view */
 	SC_MUT_AMP_UNBOUNDED,    /* answer clients whatever their address
 	                            proved (no amplification budget) */
+	SC_MUT_FRESH_DVC,        /* count a DO_VIEW from a server that lost
+	                            its log like any other */
 	SC_MUT_COUNT
 };
 

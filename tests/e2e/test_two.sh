@@ -3,7 +3,10 @@
 # on where it stopped, every acknowledged entry kept with its id.
 #  1. logs in memory: the member killed -9: adds through the coordinator
 #     get "no majority"; the member restarted empty catches up, adds go on;
-#  2. data_dir, fsync = each: the coordinator killed -9: adds through the
+#  2. logs in memory: the coordinator killed -9 and restarted empty: it
+#     joins the survivor's view change vouching for nothing, the survivor
+#     coordinates view 1 with its log, adds go on;
+#  3. data_dir, fsync = each: the coordinator killed -9: adds through the
 #     member get "no majority"; restarted with its log, it rejoins, the
 #     member coordinates view 1, adds go on; two identical logs.
 # To see it fail: let check_quorum() in daemon/node_view.c always find a
@@ -42,11 +45,30 @@ sort "$T/acks" >"$T/acked"
 sort "$T/log0" >"$T/sorted0"
 [ "$(comm -23 "$T/acked" "$T/sorted0" | wc -l)" -eq 0 ] ||
     fail "acked entries missing or under another id"
+
+# 2. In memory: the coordinator dies and comes back empty.
+kill -9 "$PID0"
+wait "$PID0" 2>/dev/null
+down_add 1
+start_server 0
+"$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix e --timeout 20 \
+    >>"$T/acks" || fail "no adds after the coordinator came back empty"
+grep -q "lost our log; joining the change to view 1" "$T/server0.log" ||
+    fail "server 0 did not join the view change"
+n=$(stat 1 applied)
+wait_all "$n" 20
+check_logs "$n"
+sort "$T/acks" >"$T/acked"
+sort "$T/log1" >"$T/sorted1"
+[ "$(comm -23 "$T/acked" "$T/sorted1" | wc -l)" -eq 0 ] ||
+    fail "acked entries missing or under another id"
+echo "  coordinator back without its log: it joined view 1 vouching for" \
+    "nothing, server $(stat 0 coordinator) coordinates; every acked entry kept"
 for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 PIDS=""
 for i in 0 1; do mv "$T/server$i.log" "$T/mem-server$i.log"; done
 
-# 2. data_dir, fsync = each: the coordinator dies and comes back.
+# 3. data_dir, fsync = each: the coordinator dies and comes back.
 mkdir -p "$T/data"
 write_conf 2 "data_dir = $T/data" fsync=each
 start_cluster

@@ -2,8 +2,9 @@
 # check.sh BUILD seeds|mutations - the simulator's part of `make check`.
 #
 #   seeds      BUILD/sim over SIM_SEEDS seeds of 3-server clusters and
-#              as many of 5-server ones (default 2000; 300 under the
-#              sanitizers): every invariant holds on every seed.
+#              as many of 5-server and of 2-server ones (default 2000;
+#              300 under the sanitizers): every invariant holds on every
+#              seed.
 #   mutations  each rule broken on purpose (build/mut, -DSC_MUTATIONS)
 #              must make a seed fail within MUT_SEEDS seeds, or, for the
 #              rules honest peers never exercise, a directed test in
@@ -19,7 +20,7 @@ else
 	MUT_SEEDS=${MUT_SEEDS:-4000}
 fi
 # The rules only test_node's directed datagrams can reach.
-DIRECTED="stamped-unchecked old-view"
+DIRECTED="stamped-unchecked old-view fresh-dvc"
 # The rules the simulator must catch on its own.
 SIMULATED="apply-early reuse-id ack-undurable drop-nack-range disk-ignore
 tail-by-heartbeat ack-no-majority skip-completion old-view amp-unbounded"
@@ -32,6 +33,9 @@ seeds)
 	out=$("$BUILD/sim" --seeds "$SIM_SEEDS" --first 1000001 \
 	    --servers 5 --jobs 2) || { echo "$out"; exit 1; }
 	echo "  5 servers: $out"
+	out=$("$BUILD/sim" --seeds "$SIM_SEEDS" --first 2000001 \
+	    --servers 2 --jobs 2) || { echo "$out"; exit 1; }
+	echo "  2 servers: $out"
 	;;
 mutations)
 	rc=0

@@ -1,7 +1,7 @@
 /*
  * sim_main.c - the simulator's command line: run seeds, report, replay.
  *
- *   sim [--seeds N] [--first S] [--servers 3|5] [--jobs J]
+ *   sim [--seeds N] [--first S] [--servers 2|3|5] [--jobs J]
  *   sim --seed S [-v|-vv]             replay one seed (trace with -vv)
  *   sim --mutate RULE --expect-fail   a broken rule must fail a seed
  *
@@ -219,7 +219,7 @@ run_all(const struct opts *o, struct totals *t)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: sim [--seeds N] [--first S] [--servers 3|5] "
+	fprintf(stderr, "usage: sim [--seeds N] [--first S] [--servers 2|3|5] "
 	    "[--jobs J] [--seed S] [-v|-vv]\n"
 	    "           [--mutate RULE --expect-fail]\n");
 	return 2;
@@ -264,7 +264,7 @@ parse(int argc, char **argv, struct opts *o)
 			o->first = v;
 			o->seeds = 1;
 			o->one = 1;
-		} else if (strcmp(a, "--servers") == 0 && (v == 3 || v == 5))
+		} else if (strcmp(a, "--servers") == 0 && (v == 2 || v == 3 || v == 5))
 			o->nservers = (int)v;
 		else if (strcmp(a, "--jobs") == 0 && v >= 1 && v <= 8)
 			o->jobs = (int)v;
