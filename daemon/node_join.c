@@ -24,7 +24,7 @@
 static void
 say_waiting(struct sc_node *n)
 {
-	uint32_t need = n->nservers - n->majority + 1, got = 0;
+	uint32_t need = node_others_needed(n), got = 0;
 	char silent[SC_SERVERS_MAX * 4 + 16] = "";
 	size_t used = 0;
 
@@ -162,7 +162,7 @@ node_view_start_as(struct sc_node *n, uint32_t view)
 static int
 recovered_for(const struct sc_node *n, uint32_t view)
 {
-	uint32_t need = n->nservers - n->majority + 1, got = 0;
+	uint32_t need = node_others_needed(n), got = 0;
 
 	for (uint32_t s = 0; s < n->nservers; s++) {
 		if (!(n->vw.replied >> s & 1))
@@ -336,20 +336,25 @@ cold_start(struct sc_node *n)
 	n->vw.cold = 1;
 }
 
+/* The server that answered is in a view, or changing one (not in a
+ * cold start): a cluster is running. */
+static int
+reply_busy(const struct node_reply *r)
+{
+	return r->status == SC_NODE_NORMAL ||
+	    (r->status == SC_NODE_VIEW_CHANGE && !r->cold);
+}
+
 static void
 check_recovery(struct sc_node *n)
 {
-	uint32_t need = n->nservers - n->majority + 1, got = 0, busy = 0;
+	uint32_t need = node_others_needed(n), got = 0, busy = 0;
 
 	for (uint32_t s = 0; s < n->nservers; s++) {
-		const struct node_reply *r = &n->vw.reply[s];
-
 		if (!(n->vw.replied >> s & 1))
 			continue;
 		got++;
-		if (r->status == SC_NODE_NORMAL ||
-		    (r->status == SC_NODE_VIEW_CHANGE && !r->cold))
-			busy++;
+		busy += (uint32_t)reply_busy(&n->vw.reply[s]);
 	}
 	if (got >= need && busy == 0)
 		cold_start(n);
@@ -391,42 +396,37 @@ node_view_recovery_reply(struct sc_node *n, const struct sc_msg *m)
 	check_recovery(n);
 }
 
-/* A vote (VIEW_CHANGE) while we recover. A server that may have lost
- * its log (it recovers) and coordinated the latest view its peers
- * report, one of which is in that view or changing it (not a cold
- * start: that is check_recovery's): the others may not be able to elect without
- * it (two servers: the survivor alone is no majority). It votes (it
- * promises nothing it could break: it holds nothing) and joins the view
- * change, where its DO_VIEW says it lost its log (node_view.c, vouched:
- * it counts towards the majority, but servers that kept their logs
- * must vouch for every acknowledged entry). */
+/* A vote (VIEW_CHANGE) while we recover. We may have lost our log and
+ * we coordinated the latest view a running server reports (one in a
+ * view or changing it: a cold start is check_recovery's): the others
+ * may not elect without us (two servers: the survivor alone is no
+ * majority). We vote (we promise nothing we could break: we hold
+ * nothing we vouch for) and join the view change, where our DO_VIEW
+ * says we may have lost our log (node_view.c, vouched()). */
 void
 node_view_recovering_vote(struct sc_node *n, const struct sc_msg *m)
 {
 	uint32_t vmax = 0;
-	int any = 0, survivor = 0;
+	int busy = 0;
 
 	for (uint32_t s = 0; s < n->nservers; s++) {
 		const struct node_reply *r = &n->vw.reply[s];
 
 		if (!(n->vw.replied >> s & 1))
 			continue;
-		if (!any || r->view > vmax)
+		if (r->view > vmax)
 			vmax = r->view;
-		any = 1;
-		survivor |= r->status == SC_NODE_NORMAL ||
-		    (r->status == SC_NODE_VIEW_CHANGE && !r->cold);
+		busy |= reply_busy(r);
 	}
-	if (!n->vw.lost || !any || !survivor || m->h.view <= vmax ||
+	if (!n->vw.lost || !busy || m->h.view <= vmax ||
 	    node_coordinator_of(n, vmax) != n->id)
 		return;
 	node_view_vote_for(n, m->h.view, m->h.sender);
 	node_view_vote_for(n, m->h.view, n->id);
-	if (__builtin_popcountll(n->vw.votes) < (int)n->majority)
+	if (!node_view_voted(n))
 		return;
 	node_say(n, SC_LOG_INFO, "view %u: we coordinated it and may have "
 	    "lost our log; joining the change to view %u, vouching for "
-	    "nothing",
-	    vmax, m->h.view);
+	    "nothing", vmax, m->h.view);
 	node_view_enter(n, m->h.view);
 }

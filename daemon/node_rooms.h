@@ -325,6 +325,15 @@ struct sc_node {
 	struct node_client cl;
 };
 
+/* Servers besides one that may have lost its log that must answer it,
+ * or vouch in a view change, so that they meet every majority:
+ * n - majority + 1 (VR's recovery quorum). */
+static inline uint32_t
+node_others_needed(const struct sc_node *n)
+{
+	return n->nservers - n->majority + 1;
+}
+
 /* node_out.c: the way out (below every room) */
 void node_warn(struct sc_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -368,6 +377,7 @@ void node_view_set(struct sc_node *n, uint32_t view);
 void node_view_step_down(struct sc_node *n);
 void node_view_enter(struct sc_node *n, uint32_t view);
 void node_view_vote_for(struct sc_node *n, uint32_t view, uint32_t server);
+int node_view_voted(const struct sc_node *n);
 int64_t node_view_resend_us(const struct sc_node *n);
 void node_view_send_recovery(struct sc_node *n);
 void node_view_probe(struct sc_node *n, uint32_t to);

@@ -151,10 +151,10 @@ node_stream_entries(struct sc_node *n, const struct sc_msg *m)
 		return;
 	for (uint32_t i = 0; i < m->count; i++)
 		offer(n, &m->items[i]);
-	if (n->vw.completing && n->vw.status == SC_NODE_VIEW_CHANGE) {
-		node_view_fetched(n);
+	/* A new coordinator completing its log: the end of the pass
+	 * starts the view once it holds it durably (node_stream_advance). */
+	if (n->vw.completing && n->vw.status == SC_NODE_VIEW_CHANGE)
 		return;
-	}
 	if (!from_coord)
 		return;
 	/* The coordinator holds what it sends durably (a: its head). */

@@ -157,6 +157,13 @@ node_view_enter(struct sc_node *n, uint32_t view)
 		send_dvc(n);
 }
 
+/* A majority voted for vote_view. */
+int
+node_view_voted(const struct sc_node *n)
+{
+	return popcount(n->vw.votes) >= (int)n->majority;
+}
+
 void
 node_view_vote_for(struct sc_node *n, uint32_t view, uint32_t server)
 {
@@ -224,7 +231,7 @@ node_view_vote(struct sc_node *n, const struct sc_msg *m)
 			send_vote(n, view);
 		node_view_vote_for(n, view, n->id);
 	}
-	if (popcount(n->vw.votes) >= (int)n->majority)
+	if (node_view_voted(n))
 		node_view_enter(n, view);
 }
 
@@ -342,7 +349,7 @@ vouched(const struct sc_node *n)
 
 	if (n->vw.cold || SC_MUTATED(SC_MUT_FRESH_DVC))
 		return 1;
-	return popcount(kept) >= (int)(n->nservers - n->majority + 1);
+	return popcount(kept) >= (int)node_others_needed(n);
 }
 
 /* A DO_VIEW (m == NULL: our own). */
@@ -387,11 +394,9 @@ node_view_claim(const struct sc_node *n)
 	return min_u64(n->sm.log.op, n->vw.claim);
 }
 
-/* Entries of the fetch arrived, or reached the disk: the view starts
- * once we hold the best log, durably. Its first heartbeat's head (what
- * we hold durably) is what members adopt as the log the view began
- * with: a head short of the log made a member cut, and then vouch
- * without, entries committed in an older view (simulator, 5 servers). */
+/* The view starts once we hold the best log durably: members adopt its
+ * first heartbeat's head (what we hold durably) as the log it began
+ * with, and one short of it cut entries committed in an older view. */
 void
 node_view_fetched(struct sc_node *n)
 {
@@ -500,7 +505,7 @@ tick_member(struct sc_node *n)
 	if (n->vw.vote_view > want)
 		want = n->vw.vote_view;
 	node_view_vote_for(n, want, n->id);
-	if (popcount(n->vw.votes) >= (int)n->majority) {
+	if (node_view_voted(n)) {
 		node_view_enter(n, want);
 		return;
 	}
@@ -521,7 +526,7 @@ tick_change(struct sc_node *n)
 			node_view_vote_for(n, n->vw.view + 1, n->id);
 		}
 		node_view_vote_for(n, n->vw.vote_view, n->id);
-		if (popcount(n->vw.votes) >= (int)n->majority) {
+		if (node_view_voted(n)) {
 			node_view_enter(n, n->vw.vote_view);
 			return;
 		}

@@ -12,18 +12,6 @@
 #include "seqcast/amp.h"
 #include "testutil.h"
 
-static struct sockaddr_in
-sa(uint32_t host, uint16_t port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(host);
-	a.sin_port = htons(port);
-	return a;
-}
-
 /* Unknown addresses get nothing; an unverified one 3x what it sent. */
 static void
 test_amp_credit(void **state)

@@ -37,6 +37,7 @@
 
 #include "seqcast/wire.h"
 #include "client/input.h"
+#include "testutil.h"
 
 static char client_path[PATH_MAX];
 
@@ -69,15 +70,6 @@ struct outcome {
 	size_t nout, nerr;
 	int64_t ms;           /* how long it ran */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 bound(uint16_t port, uint16_t *got)

@@ -14,18 +14,6 @@
 
 #define P 1000000               /* a period of 1 s */
 
-static struct sockaddr_in
-sa(uint32_t host, uint16_t port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(host);
-	a.sin_port = htons(port);
-	return a;
-}
-
 static void
 secret(uint8_t *s, uint8_t fill)
 {

@@ -5,6 +5,10 @@
 #define SEQCAST_TESTUTIL_H
 
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 /* splitmix64: a seeded, repeatable random stream for randomized tests. */
 static inline uint64_t
@@ -22,6 +26,29 @@ static inline uint64_t
 below(uint64_t *s, uint64_t n)
 {
 	return n ? rnd(s) % n : 0;
+}
+
+/* An IPv4 socket address (host order in). */
+static inline struct sockaddr_in
+sa(uint32_t host, uint16_t port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(host);
+	a.sin_port = htons(port);
+	return a;
+}
+
+/* The monotonic clock in milliseconds. */
+static inline int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 #endif

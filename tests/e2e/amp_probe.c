@@ -26,6 +26,7 @@
 
 #include "seqcast/auth.h"
 #include "seqcast/wire.h"
+#include "../testutil.h"
 
 #define BATCH 256
 #define KINDS 64
@@ -46,15 +47,6 @@ struct kind {
 static struct kind kinds[KINDS];
 static int nkinds;
 static struct sc_decoder *dec;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "log_req+cookie+wait (keyed)" and the like. */
 static int

@@ -67,11 +67,12 @@ write_conf() {
 	NSERVERS=$n
 }
 
-# start_server I [seqcastd flags...]
+# start_server I [seqcastd flags...]: with $T/cluster.conf, or the file
+# CONF names (a server with a cluster file of its own)
 start_server() {
 	i=$1
 	shift
-	"$SEQCASTD" --config "$T/cluster.conf" --id "$i" "$@" \
+	"$SEQCASTD" --config "${CONF:-$T/cluster.conf}" --id "$i" "$@" \
 	    2>>"$T/server$i.log" &
 	eval "PID$i=$!"
 	PIDS="$PIDS $!"
@@ -154,4 +155,18 @@ check_logs() {
 		count=$((count + 1))
 	done
 	echo "  $count logs identical: $cn entries, ids 1..$cn, digest $d0"
+}
+
+# acked_kept I FILE...: every "ID<TAB>VALUE" line the clients printed
+# (their ACKs) is in server I's log as check_logs left it ($T/logI),
+# with that id. Sets ACKED to how many ACKs there were.
+acked_kept() {
+	ak=$1
+	shift
+	sort "$@" >"$T/acked"
+	sort "$T/log$ak" >"$T/log$ak.sorted"
+	missing=$(comm -23 "$T/acked" "$T/log$ak.sorted" | wc -l)
+	[ "$missing" -eq 0 ] ||
+	    fail "$missing acked entries are not in server $ak's log as acked"
+	ACKED=$(wc -l <"$T/acked")
 }

@@ -38,22 +38,20 @@
 # address, "client m1 failed: seqcast: server 127.0.0.1:4300 unreachable
 # (connection refused) for 20 s (12723 of 40000 entries acknowledged)".
 . tests/e2e/lib.sh
+. tests/e2e/views_lib.sh
 
 RATE=${RATE:-8000}            # per client; two clients
 COUNT=${COUNT:-40000}         # per client: 5 s at RATE
 KILL_AFTER=${KILL_AFTER:-1.5} # seconds into the load
 FAILOVER_BOUND_MS=${FAILOVER_BOUND_MS:-5000}
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # sinfo I: "view coordinator normal_view role applied" of server I, or
 # nothing if it does not answer
 sinfo() {
 	s=$("$SEQCAST" stats --timeout 2 --server "$(addr "$1")" 2>/dev/null) || return 1
-	echo "$(echo "$s" | json_num view) $(echo "$s" | json_num coordinator)" \
-	    "$(echo "$s" | json_num normal_view) $(echo "$s" | json_str role)" \
-	    "$(echo "$s" | json_num applied)"
+	echo "$s" | view_line
 }
+view_who() { echo "servers $*"; }
 
 # crash I: kill -9 server I (and forget its pid)
 crash() {
@@ -68,37 +66,6 @@ stop_all() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	PIDS=""
-}
-
-# wait_view AFTER SECONDS SERVER...: the servers named agree on one view
-# above AFTER, are normal in it (normal_view = view), and its coordinator
-# is one of them and says so. Sets VIEW and COORD.
-wait_view() {
-	after=$1
-	secs=$2
-	shift 2
-	deadline=$(($(now_ms) + secs * 1000))
-	while :; do
-		ok=1
-		VIEW=""
-		COORD=""
-		for i in "$@"; do
-			read -r v c nv role applied <<EOF
-$(sinfo "$i")
-EOF
-			if [ -z "$role" ] || [ "$v" -le "$after" ] || [ "$v" != "$nv" ] ||
-			    { [ -n "$VIEW" ] && [ "$v:$c" != "$VIEW:$COORD" ]; }; then
-				ok=0
-			fi
-			[ -n "$role" ] && { VIEW=$v; COORD=$c; }
-			[ "$i" = "$COORD" ] && [ "$role" != coordinator ] && ok=0
-		done
-		case " $* " in *" $COORD "*) ;; *) ok=0 ;; esac
-		[ $ok = 1 ] && return 0
-		[ "$(now_ms)" -lt "$deadline" ] ||
-		    fail "servers $* not in one new view above $after within $secs s (last seen: view ${VIEW:-?}, coordinator ${COORD:-?})"
-		sleep 0.05
-	done
 }
 
 # servers_but I...: every server except those named, comma-separated

@@ -14,10 +14,10 @@
 
 # with_file I FILE: restart server I with another cluster file
 with_file() {
-	eval "kill \$PID$1; wait \$PID$1 2>/dev/null"
-	"$SEQCASTD" --config "$2" --id "$1" 2>>"$T/server$1.log" &
-	eval "PID$1=$!"
-	PIDS="$PIDS $!"
+	eval "kill \$PID$1 2>/dev/null; wait \$PID$1 2>/dev/null"
+	CONF=$2
+	start_server "$1"
+	unset CONF
 }
 
 write_conf 3
@@ -76,13 +76,9 @@ echo "  file mended: server 1 rejoined; 3 logs identical, 800 entries"
 # 4. A cold start with one server's file differing (no data_dir).
 for i in 0 1 2; do eval "kill \$PID$i; wait \$PID$i 2>/dev/null"; done
 for i in 0 1 2; do mv "$T/server$i.log" "$T/run1-server$i.log"; done
-"$SEQCASTD" --config "$T/good.conf" --id 0 2>>"$T/server0.log" &
-PID0=$!
-"$SEQCASTD" --config "$T/coord1.conf" --id 1 2>>"$T/server1.log" &
-PID1=$!
-"$SEQCASTD" --config "$T/good.conf" --id 2 2>>"$T/server2.log" &
-PID2=$!
-PIDS="$PIDS $PID0 $PID1 $PID2"
+start_server 0
+with_file 1 "$T/coord1.conf"
+start_server 2
 if "$SEQCAST" add --quiet --server "$(addr 0),$(addr 2)" --count 5 \
     --prefix cold --timeout 7 2>/dev/null; then
 	fail "an add was acknowledged while the cluster could not start"

@@ -36,12 +36,12 @@
 
 P=scpart$$
 . tests/e2e/netlab_lib.sh
+. tests/e2e/views_lib.sh
 
 RATE=${RATE:-3000}        # per load client
 COUNT=${COUNT:-27000}     # per load client: 9 s at RATE, past the heal
 CUT_AFTER=${CUT_AFTER:-1.5}
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 addr() { $NETLAB addr "h$1"; }
 stats() { $NETLAB seqcast cl stats --timeout 2 --server "$(addr "$1")" 2>/dev/null; }
 json_num() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
@@ -50,42 +50,10 @@ json_str() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 # sinfo I: "view coordinator normal_view role applied" of hI
 sinfo() {
 	s=$(stats "$1") || return 1
-	echo "$(echo "$s" | json_num view) $(echo "$s" | json_num coordinator)" \
-	    "$(echo "$s" | json_num normal_view) $(echo "$s" | json_str role)" \
-	    "$(echo "$s" | json_num applied)"
+	echo "$s" | view_line
 }
+view_who() { echo "h$(echo "$*" | sed 's/ /, h/g')"; }
 applied() { sinfo "$1" | cut -d' ' -f5; }
-
-# wait_view AFTER SECONDS I...: hosts I... agree on one view above AFTER,
-# are normal in it, and its coordinator is one of them and says so.
-# Sets VIEW and COORD.
-wait_view() {
-	after=$1
-	secs=$2
-	shift 2
-	deadline=$(($(now_ms) + secs * 1000))
-	while :; do
-		ok=1
-		VIEW=""
-		COORD=""
-		for i in "$@"; do
-			read -r v c nv role a <<EOF
-$(sinfo "$i")
-EOF
-			if [ -z "$role" ] || [ "$v" -le "$after" ] || [ "$v" != "$nv" ] ||
-			    { [ -n "$VIEW" ] && [ "$v:$c" != "$VIEW:$COORD" ]; }; then
-				ok=0
-			fi
-			[ -n "$role" ] && { VIEW=$v; COORD=$c; }
-			[ "$i" = "$COORD" ] && [ "$role" != coordinator ] && ok=0
-		done
-		case " $* " in *" $COORD "*) ;; *) ok=0 ;; esac
-		[ $ok = 1 ] && return 0
-		[ "$(now_ms)" -lt "$deadline" ] ||
-		    fail "h$(echo "$*" | sed 's/ /, h/g') not in one new view above $after within $secs s (last seen: view ${VIEW:-?}, coordinator ${COORD:-?})"
-		sleep 0.05
-	done
-}
 
 # member_of I VIEW COORD SECONDS: hI is a member of VIEW under COORD
 member_of() {

@@ -16,6 +16,22 @@
 # breaks that one).
 . tests/e2e/lib.sh
 
+# down I: kill -9 server I
+down() {
+	eval "kill -9 \$PID$1; wait \$PID$1 2>/dev/null"
+}
+
+# goes_on I PREFIX: 1000 adds through server I are acknowledged, the two
+# logs end identical, and every ACK so far ($T/acks) is in them with its id
+goes_on() {
+	"$SEQCAST" add --server "$(addr "$1")" --count 1000 --prefix "$2" \
+	    --timeout 20 >>"$T/acks" || fail "no adds through server $1 ($2)"
+	n=$(stat "$1" applied)
+	wait_all "$n" 20
+	check_logs "$n"
+	acked_kept "$1" "$T/acks"
+}
+
 # down_add I: an add through server I must fail with "no majority"
 down_add() {
 	if "$SEQCAST" add --quiet --server "$(addr "$1")" --count 3 \
@@ -31,37 +47,19 @@ write_conf 2
 start_cluster
 "$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix a >"$T/acks" ||
     fail "add failed"
-kill -9 "$PID1"
-wait "$PID1" 2>/dev/null
+down 1
 down_add 0
 echo "  member down: $(cat "$T/down.err")"
 start_server 1
-"$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix b --timeout 20 \
-    >>"$T/acks" || fail "no adds after the member came back"
-n=$(stat 0 applied)
-wait_all "$n" 20
-check_logs "$n"
-sort "$T/acks" >"$T/acked"
-sort "$T/log0" >"$T/sorted0"
-[ "$(comm -23 "$T/acked" "$T/sorted0" | wc -l)" -eq 0 ] ||
-    fail "acked entries missing or under another id"
+goes_on 1 b
 
 # 2. In memory: the coordinator dies and comes back empty.
-kill -9 "$PID0"
-wait "$PID0" 2>/dev/null
+down 0
 down_add 1
 start_server 0
-"$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix e --timeout 20 \
-    >>"$T/acks" || fail "no adds after the coordinator came back empty"
+goes_on 1 e
 grep -q "lost our log; joining the change to view 1" "$T/server0.log" ||
     fail "server 0 did not join the view change"
-n=$(stat 1 applied)
-wait_all "$n" 20
-check_logs "$n"
-sort "$T/acks" >"$T/acked"
-sort "$T/log1" >"$T/sorted1"
-[ "$(comm -23 "$T/acked" "$T/sorted1" | wc -l)" -eq 0 ] ||
-    fail "acked entries missing or under another id"
 echo "  coordinator back without its log: it joined view 1 vouching for" \
     "nothing, server $(stat 0 coordinator) coordinates; every acked entry kept"
 for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -74,20 +72,11 @@ write_conf 2 "data_dir = $T/data" fsync=each
 start_cluster
 "$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix c >"$T/acks" ||
     fail "add failed"
-kill -9 "$PID0"
-wait "$PID0" 2>/dev/null
+down 0
 down_add 1
 echo "  coordinator down: $(cat "$T/down.err")"
 start_server 0
-"$SEQCAST" add --server "$(addr 1)" --count 1000 --prefix d --timeout 20 \
-    >>"$T/acks" || fail "no adds after the coordinator came back"
+goes_on 1 d
 coord=$("$SEQCAST" stats --timeout 10 --server "$(addr 0)" | json_num coordinator)
-n=$(stat 1 applied)
-wait_all "$n" 20
-check_logs "$n"
-sort "$T/acks" >"$T/acked"
-sort "$T/log0" >"$T/sorted0"
-[ "$(comm -23 "$T/acked" "$T/sorted0" | wc -l)" -eq 0 ] ||
-    fail "acked entries missing or under another id"
 echo "  coordinator back with its log: server $coord coordinates; every" \
     "acked entry once with its id"
