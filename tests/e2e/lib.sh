@@ -170,3 +170,19 @@ acked_kept() {
 	    fail "$missing acked entries are not in server $ak's log as acked"
 	ACKED=$(wc -l <"$T/acked")
 }
+
+# in_view I SECONDS: server I is in a view (a member or the coordinator,
+# not recovering or changing views) within SECONDS. `wait --applied 0`
+# answers as soon as a server is up, even while it still recovers.
+in_view() {
+	iv=0
+	while [ $iv -lt $(($2 * 20)) ]; do
+		case $("$SEQCAST" $KEYOPT stats --timeout 2 --server "$(addr "$1")" \
+		    2>/dev/null | json_str role) in
+		member | coordinator) return 0 ;;
+		esac
+		sleep 0.05
+		iv=$((iv + 1))
+	done
+	fail "server $1 not in a view within $2 s"
+}
